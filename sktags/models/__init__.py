@@ -1,0 +1,13 @@
+"""The paper's CNN, its weighted loss, and the CNNTagger estimator."""
+
+from ._loss import WeightedBCEWithLogitsLoss, weighted_bce_with_logits
+from ._networks import TaggerCNN, conv_output_shape
+from ._tagger import CNNTagger
+
+__all__ = [
+    "CNNTagger",
+    "TaggerCNN",
+    "WeightedBCEWithLogitsLoss",
+    "conv_output_shape",
+    "weighted_bce_with_logits",
+]

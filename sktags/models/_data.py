@@ -1,0 +1,175 @@
+"""Input validation and batch streaming for CNNTagger.
+
+Spectrogram arrays may be large ``np.memmap`` files, so nothing here makes a
+full in-memory copy: validation runs over chunks of rows, and each batch is
+read with one fancy-indexing call (sorted row indices, for locality) and
+converted to float32 on its own.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+_CHUNK_BYTES = 64 * 2**20
+
+
+def check_spectrograms(X, *, name="X", check_finite=True):
+    """Validate a stack of single-channel spectrograms without copying it.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
+        Real numbers (float32, float16, float64 or integers); ``np.memmap``
+        is kept as is.
+    name : str, default="X"
+    check_finite : bool, default=True
+        Scan for NaN and inf, chunk by chunk (about 64 MiB at a time).
+
+    Returns
+    -------
+    X : ndarray
+        The input itself when it is already an ndarray (memmap included).
+    input_shape : tuple of int
+        ``(1, n_mels, n_frames)``.
+    """
+    if sp.issparse(X):
+        raise ValueError(f"{name} must be a dense array of spectrograms, got a sparse matrix.")
+    if not isinstance(X, np.ndarray):
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        else:
+            try:
+                X = np.asarray(X)
+            except Exception as exc:
+                raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if X.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}.")
+    if X.ndim == 4:
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{name} must have a single channel: expected shape (n_samples, 1, n_mels, "
+                f"n_frames), got {X.shape}."
+            )
+        input_shape = tuple(int(s) for s in X.shape[1:])
+    elif X.ndim == 3:
+        input_shape = (1, int(X.shape[1]), int(X.shape[2]))
+    else:
+        raise ValueError(
+            f"{name} must be a 4-D (n_samples, 1, n_mels, n_frames) or 3-D (n_samples, n_mels, "
+            f"n_frames) array of spectrograms, got an array of shape {X.shape}."
+        )
+    if X.shape[0] == 0 or min(input_shape) == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}).")
+    if check_finite and X.dtype.kind == "f":
+        row_bytes = max(1, X.itemsize * int(np.prod(X.shape[1:])))
+        step = max(1, _CHUNK_BYTES // row_bytes)
+        for start in range(0, X.shape[0], step):
+            chunk = X[start:start + step]
+            if not np.isfinite(chunk).all():
+                bad = ~np.isfinite(chunk.reshape(chunk.shape[0], -1))
+                row = start + int(np.flatnonzero(bad.any(axis=1))[0])
+                raise ValueError(f"{name} contains NaN or inf in sample {row}.")
+    return X, input_shape
+
+
+class SpectrogramDataset(Dataset):
+    """Rows ``indices`` of X, with optional targets and weights, read batch by batch.
+
+    ``__getitems__`` (used by torch's DataLoader) returns a whole batch:
+    ``(x, (y, w))`` during training or ``(x, None)`` for prediction, with
+    ``x`` a float32 tensor of shape (batch, 1, n_mels, n_frames).
+    """
+
+    def __init__(self, X, indices, Y=None, W=None):
+        self.X = X
+        self.indices = np.asarray(indices, dtype=np.intp)
+        self.Y = Y
+        self.W = W
+        self.input_shape = (1, *X.shape[-2:])
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _read(self, rows):
+        n = len(rows)
+        if n and rows[-1] - rows[0] == n - 1:  # contiguous: a view, no fancy indexing
+            xb = self.X[rows[0]:rows[-1] + 1]
+        else:
+            xb = self.X[rows]
+        xb = np.ascontiguousarray(xb, dtype=np.float32).reshape(n, *self.input_shape)
+        return torch.from_numpy(xb)
+
+    def __getitems__(self, positions):
+        rows = np.sort(self.indices[np.asarray(positions, dtype=np.intp)])
+        xb = self._read(rows)
+        if self.Y is None:
+            return xb, None
+        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
+        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
+        return xb, (yb, wb)
+
+    def __getitem__(self, position):
+        xb, target = self.__getitems__([position])
+        if target is None:
+            return xb[0], None
+        return xb[0], (target[0][0], target[1][0])
+
+
+def _passthrough(batch):
+    """collate_fn: batches come ready-made from ``SpectrogramDataset.__getitems__``."""
+    return batch
+
+
+class EpochBatchSampler:
+    """Shuffled batches whose order depends only on (seed, epoch).
+
+    The epoch is read from ``epoch_source()`` at the start of each pass, so a
+    training resumed from a checkpoint sees exactly the batches that an
+    uninterrupted one would.
+    """
+
+    def __init__(self, n, batch_size, seed, epoch_source):
+        self.n = int(n)
+        self.batch_size = int(batch_size)
+        self.seed = int(seed)
+        self.epoch_source = epoch_source
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, int(self.epoch_source())])
+        order = rng.permutation(self.n)
+        for start in range(0, self.n, self.batch_size):
+            yield order[start:start + self.batch_size].tolist()
+
+
+class SequentialBatchSampler:
+    """Consecutive batches in the dataset's order (validation and prediction)."""
+
+    def __init__(self, n, batch_size):
+        self.n = int(n)
+        self.batch_size = int(batch_size)
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, self.n, self.batch_size):
+            yield list(range(start, min(start + self.batch_size, self.n)))
+
+
+def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed=0):
+    """A DataLoader that fetches whole batches with ``__getitems__``."""
+    generator = torch.Generator()
+    generator.manual_seed(int(seed))
+    return DataLoader(
+        dataset,
+        batch_sampler=batch_sampler,
+        collate_fn=_passthrough,
+        num_workers=int(num_workers),
+        pin_memory=bool(pin_memory),
+        generator=generator,
+        persistent_workers=False,
+    )
