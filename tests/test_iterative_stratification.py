@@ -177,7 +177,8 @@ def test_group_labels_only_matter_through_their_partition():
     # Renaming the groups with a monotone map gives the same folds.
     Y, groups = grouped_multilabel(2)
     a = folds_of(MultilabelStratifiedGroupKFold(3), Y, groups)
-    b = folds_of(MultilabelStratifiedGroupKFold(3), Y, np.char.add("artist", (groups + 1000).astype(str)))
+    renamed = np.char.add("artist", (groups + 1000).astype(str))
+    b = folds_of(MultilabelStratifiedGroupKFold(3), Y, renamed)
     np.testing.assert_array_equal(a, b)
 
 
