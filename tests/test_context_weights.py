@@ -1,6 +1,7 @@
 """ContextWeightEstimator against hand-worked cases and a brute force from the definitions."""
 
 import csv
+import pickle
 
 import numpy as np
 import pytest
@@ -354,6 +355,33 @@ def test_clone_and_grid_search_params():
     assert "weighting__negative" in grid.estimator.get_params()
     pipe.set_params(weighting__negative="exact_match", weighting__positive="tfidf")
     assert pipe.named_steps["weighting"].positive == "tfidf"
+
+
+def test_estimator_properties_on_binary_data():
+    """The sklearn common checks that need binary input, done by hand."""
+    rng = np.random.default_rng(10)
+    Y = random_labels(rng, 50, 5)
+    Yq = random_labels(rng, 30, 5, n_proto=9)
+    C, Cq = random_counts(rng, Y), random_counts(rng, Yq)
+    Y_before = Y.copy()
+    for negative in ["ignore_zeros", "exact_match"]:
+        est = ContextWeightEstimator(negative=negative, positive="tfidf")
+        W = est.fit(Y, C).transform(Yq, Cq)
+        np.testing.assert_array_equal(Y, Y_before)  # input untouched
+        # pickling
+        est2 = pickle.loads(pickle.dumps(est))
+        np.testing.assert_array_equal(est2.transform(Yq, Cq), W)
+        # fitting twice, or on shuffled rows, learns the same statistics
+        perm = rng.permutation(len(Y))
+        np.testing.assert_array_equal(est.fit(Y[perm], C[perm]).transform(Yq, Cq), W)
+        # sample order and subsets of the transformed rows
+        perm = rng.permutation(len(Yq))
+        np.testing.assert_array_equal(est.transform(Yq[perm], Cq[perm]), W[perm])
+        np.testing.assert_array_equal(est.transform(Yq[:7], Cq[:7]), W[:7])
+        # read-only input
+        Yr, Cr = Yq.copy(), Cq.copy()
+        Yr.flags.writeable = Cr.flags.writeable = False
+        np.testing.assert_array_equal(est.transform(Yr, Cr), W)
 
 
 # --------------------------------------------------------------------------
