@@ -46,6 +46,7 @@ def plot_cooccurrence(
         decimals), in a colour that contrasts with the cell. ``"auto"``
         annotates up to 20 labels.
     cmap : str or matplotlib Colormap, default="viridis"
+        Colour map of the cells.
     ax : matplotlib Axes, default=None
         Axes to draw on; None creates a new figure sized for the number of
         labels.
