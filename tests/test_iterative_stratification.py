@@ -192,6 +192,14 @@ def test_sparse_and_1d_targets():
     np.testing.assert_array_equal(fold, f2)
 
 
+def test_samples_without_any_label():
+    # Only the sizes are left to balance: 12 groups of 1..12 samples in 3 folds.
+    groups = np.repeat(np.arange(12), np.arange(1, 13))
+    Y = np.zeros((len(groups), 2), dtype=int)
+    fold = folds_of(MultilabelStratifiedGroupKFold(3), Y, groups)
+    assert sorted(np.bincount(fold)) == [26, 26, 26]
+
+
 def test_api_surface():
     cv = MultilabelStratifiedGroupKFold(3, shuffle=True, random_state=0)
     assert cv.get_n_splits() == 3
