@@ -280,7 +280,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
                 f"short for n_fft={self.n_fft}."
             )
         try:
-            memory = check_memory(self.memory)
+            memory = self.memory
+            memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)
         except ValueError as exc:
             raise ValueError(
                 f"{name}: memory must be None, a directory path or a joblib.Memory, "

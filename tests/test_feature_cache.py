@@ -1,0 +1,225 @@
+"""Per-file feature cache (sktags.features._cache) and extract_to_file."""
+
+import hashlib
+import io
+import os
+import shutil
+
+import joblib
+import numpy as np
+import pytest
+import soundfile as sf
+
+import sktags.features._mel as mel_module
+from sktags.features import MelSpectrogramTransformer, extract_to_file
+from sktags.features._cache import _HEADER, SUBDIR, FeatureCache, file_stamp
+
+FAST = dict(sr=8000, n_fft=256, hop_length=256, n_mels=16, offset=0.0, duration=2.0)
+
+
+def _entries(location):
+    return sorted((location / SUBDIR).rglob("*.bin")) if (location / SUBDIR).exists() else []
+
+
+@pytest.fixture
+def clips(fixtures_dir, tmp_path):
+    """Copies of the real recordings (so that the tests may edit them)."""
+    src = fixtures_dir / "audio"
+    names = [
+        "sorohanro_-_solo-trumpet-06.ogg",
+        "Hungarian_Dance_number_5_excerpt.ogg",
+        "Kevin_MacLeod_-_Vibe_Ace_excerpt_stereo.mp3",
+    ]
+    out = tmp_path / "audio"
+    out.mkdir()
+    for name in names:
+        shutil.copy(src / name, out / name)
+    return [str(out / name) for name in names]
+
+
+@pytest.fixture
+def count_computed(monkeypatch):
+    """Count the clips computed (not read from the cache) in this process."""
+    calls = []
+    real = mel_module.compute_chunk
+
+    def counting(items, config):
+        calls.extend(i for i, _, _ in items)
+        return real(items, config)
+
+    monkeypatch.setattr(mel_module, "compute_chunk", counting)
+    return calls
+
+
+# ---------------------------------------------------------------- FeatureCache
+def test_cache_roundtrip_and_every_kind_of_miss(tmp_path):
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"x" * 10)
+    stamp = file_stamp(audio)
+    feature = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    cache = FeatureCache(tmp_path / "c", "token", (4, 5))
+    assert cache.load(audio, stamp) is None  # nothing yet
+    cache.store(audio, stamp, feature)
+    np.testing.assert_array_equal(cache.load(audio, stamp), feature)
+    entry = cache.entry_path(audio)
+    assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # no temp file left
+    # another size or mtime (an edited file), another token or shape
+    assert cache.load(audio, (stamp[0] + 1, stamp[1])) is None
+    assert cache.load(audio, (stamp[0], stamp[1] + 1)) is None
+    assert FeatureCache(tmp_path / "c", "other", (4, 5)).load(audio, stamp) is None
+    assert FeatureCache(tmp_path / "c", "token", (4, 6)).load(audio, stamp) is None
+    raw = entry.read_bytes()
+    for corrupt in (raw[:-7], raw[:20], b"", raw[:-1] + bytes([raw[-1] ^ 1]), b"junk" * 50):
+        entry.write_bytes(corrupt)
+        assert cache.load(audio, stamp) is None
+    # a well-formed entry with a valid checksum but the wrong dtype is refused too
+    buf = io.BytesIO()
+    np.save(buf, feature.astype(np.float64))
+    payload = buf.getvalue()
+    entry.write_bytes(
+        _HEADER.pack(b"SKTMEL01", stamp[0], stamp[1], hashlib.sha256(payload).digest()) + payload
+    )
+    assert cache.load(audio, stamp) is None
+    cache.store(audio, stamp, feature)  # and a store repairs the entry
+    np.testing.assert_array_equal(cache.load(audio, stamp), feature)
+
+
+def test_second_transform_reads_the_cache(clips, tmp_path, count_computed):
+    location = tmp_path / "cache"
+    mel = MelSpectrogramTransformer(**FAST, memory=str(location))
+    first = mel.transform(clips)
+    assert sorted(count_computed) == [0, 1, 2]
+    assert len(_entries(location)) == 3
+    count_computed.clear()
+    second = mel.transform(clips)
+    assert count_computed == []  # nothing recomputed
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first, MelSpectrogramTransformer(**FAST).transform(clips))
+
+
+def test_edited_file_is_recomputed(clips, tmp_path, count_computed):
+    location = tmp_path / "cache"
+    mel = MelSpectrogramTransformer(**FAST, memory=location)
+    before = mel.transform(clips)
+    # overwrite clip 0 with other audio; keep its size changing and its mtime moving on
+    y, sr = sf.read(clips[1], dtype="float32")
+    st = os.stat(clips[0])
+    sf.write(clips[0], y[: 3 * sr], sr, format="OGG", subtype="VORBIS")
+    os.utime(clips[0], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    count_computed.clear()
+    after = mel.transform(clips)
+    assert count_computed == [0]
+    np.testing.assert_array_equal(after[1:], before[1:])
+    np.testing.assert_array_equal(after[0], MelSpectrogramTransformer(**FAST).transform(clips[:1])[0])
+    assert not np.array_equal(after[0], before[0])
+    assert len(_entries(location)) == 3  # the entry was overwritten, not added
+
+
+def test_same_size_touched_file_is_recomputed(clips, tmp_path, count_computed):
+    mel = MelSpectrogramTransformer(**FAST, memory=tmp_path / "cache")
+    mel.transform(clips)
+    st = os.stat(clips[2])
+    os.utime(clips[2], ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    count_computed.clear()
+    mel.transform(clips)
+    assert count_computed == [2]
+
+
+def test_corrupt_or_partial_entry_is_recomputed_never_returned(clips, tmp_path, count_computed):
+    location = tmp_path / "cache"
+    mel = MelSpectrogramTransformer(**FAST, memory=location)
+    ref = mel.transform(clips)
+    entries = _entries(location)
+    entries[0].write_bytes(entries[0].read_bytes()[:100])  # truncated
+    raw = bytearray(entries[1].read_bytes())
+    raw[-50] ^= 0xFF  # one flipped byte inside the array
+    entries[1].write_bytes(bytes(raw))
+    count_computed.clear()
+    np.testing.assert_array_equal(mel.transform(clips), ref)
+    assert len(count_computed) == 2
+    count_computed.clear()
+    np.testing.assert_array_equal(mel.transform(clips), ref)  # entries rewritten
+    assert count_computed == []
+
+
+def test_cache_key_includes_output_changing_parameters(clips, tmp_path):
+    location = tmp_path / "cache"
+    MelSpectrogramTransformer(**FAST, memory=location).transform(clips[:1])
+    for change in (dict(compression="db"), dict(offset=0.5), dict(n_fft=512), dict(sr=16000)):
+        params = {**FAST, **change}
+        got = MelSpectrogramTransformer(**params, memory=location).transform(clips[:1])
+        np.testing.assert_array_equal(got, MelSpectrogramTransformer(**params).transform(clips[:1]))
+    assert len(_entries(location)) == 5
+    # n_jobs, verbose and on_error do not change the output: same entry
+    MelSpectrogramTransformer(**FAST, memory=location, n_jobs=1, on_error="zeros").transform(clips[:1])
+    assert len(_entries(location)) == 5
+
+
+def test_memory_accepts_joblib_memory_and_skips_waveforms(clips, tmp_path, count_computed):
+    location = tmp_path / "jl"
+    mel = MelSpectrogramTransformer(**FAST, memory=joblib.Memory(location, verbose=0))
+    ref = mel.transform(clips[:2])
+    assert len(_entries(location)) == 2
+    MelSpectrogramTransformer(**FAST, memory=joblib.Memory(None)).transform(clips[:1])
+    X = np.random.default_rng(0).standard_normal((2, 1000))
+    count_computed.clear()
+    mel.transform(X)
+    mel.transform(X)
+    assert count_computed == [0, 1, 0, 1]  # waveforms are never cached
+    assert len(_entries(location)) == 2
+    np.testing.assert_array_equal(mel.transform(clips[:2]), ref)
+
+
+def test_failed_files_are_not_cached(clips, tmp_path):
+    location = tmp_path / "cache"
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"\x00" * 1000)
+    mel = MelSpectrogramTransformer(**FAST, memory=location, on_error="zeros")
+    with pytest.warns(UserWarning, match="could not be read"):
+        mel.transform([clips[0], str(bad)])
+    assert len(_entries(location)) == 1
+
+
+# ------------------------------------------------------------- extract_to_file
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_extract_to_file_streams_into_a_readonly_memmap(clips, tmp_path, dtype):
+    mel = MelSpectrogramTransformer(**FAST, n_jobs=1)
+    ref = mel.transform(clips)
+    target = tmp_path / "out" / "mel.npy"
+    target.parent.mkdir()
+    got = extract_to_file(clips, target, transformer=mel, dtype=dtype)
+    assert isinstance(got, np.memmap) and not got.flags.writeable
+    assert got.shape == ref.shape and got.dtype == np.dtype(dtype)
+    if dtype == "float32":
+        np.testing.assert_array_equal(got, ref)
+    else:
+        np.testing.assert_allclose(got.astype(np.float32), ref, atol=2**-8 * 1.01, rtol=2**-11)
+    assert os.listdir(target.parent) == ["mel.npy"]  # the temporary file is gone
+    np.testing.assert_array_equal(np.load(target), got)
+
+
+def test_extract_to_file_failure_leaves_no_partial_file(clips, tmp_path):
+    target = tmp_path / "mel.npy"
+    np.save(target, np.arange(3))
+    with pytest.raises(ValueError, match=r"X\[1\].*missing"):
+        extract_to_file(
+            [clips[0], str(tmp_path / "missing.wav")],
+            target,
+            transformer=MelSpectrogramTransformer(**FAST),
+        )
+    np.testing.assert_array_equal(np.load(target), np.arange(3))  # old file untouched
+    assert sorted(os.listdir(tmp_path)) == sorted(["audio", "mel.npy"])
+
+
+def test_extract_to_file_on_error_zeros_and_defaults(clips, tmp_path):
+    mel = MelSpectrogramTransformer(**FAST, on_error="zeros")
+    with pytest.warns(UserWarning):
+        got = extract_to_file([str(tmp_path / "nope.wav"), clips[0]], tmp_path / "m.npy", transformer=mel)
+    np.testing.assert_array_equal(mel.failed_indices_, [0])
+    assert not got[0].any() and got[1].any()
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        extract_to_file(clips, tmp_path / "x.npy", dtype="float64")
+    with pytest.raises(ValueError, match="MelSpectrogramTransformer"):
+        extract_to_file(clips, tmp_path / "x.npy", transformer="mel")
+    X = np.zeros((2, 22050), np.float32)
+    assert extract_to_file(X, tmp_path / "d.npy").shape == (2, 1, 96, 646)

@@ -1,0 +1,285 @@
+"""MelSpectrogramTransformer and the fast log-mel, checked against librosa."""
+
+import os
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sklearn import config_context
+from sklearn.base import clone
+
+from sktags import MelSpectrogramTransformer
+from sktags.features._logmel import hann_window, log_mel, mel_basis, n_frames_of
+
+librosa = pytest.importorskip("librosa")
+
+TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"  # 5.3 s, mono, 22,050 Hz
+BRAHMS = "Hungarian_Dance_number_5_excerpt.ogg"  # 12 s, mono, 22,050 Hz
+VIBE_MP3 = "Kevin_MacLeod_-_Vibe_Ace_excerpt_stereo.mp3"  # 8 s, stereo, 44,100 Hz
+
+# Small settings that keep the tests fast where the paper's values are not the point.
+FAST = dict(sr=8000, n_fft=256, hop_length=256, n_mels=16)
+
+
+@pytest.fixture(scope="module")
+def audio(fixtures_dir):
+    return fixtures_dir / "audio"
+
+
+@pytest.fixture(scope="module")
+def brahms(audio):
+    y, sr = sf.read(str(audio / BRAHMS), dtype="float32")
+    assert sr == 22050
+    return y
+
+
+def librosa_logmel(y, sr=22050, n_fft=1024, hop_length=1024, n_mels=96, compression="log1p"):
+    M = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    return np.log1p(100 * M) if compression == "log1p" else librosa.power_to_db(M)
+
+
+# --------------------------------------------------------------------- numerics
+@pytest.mark.parametrize("n_fft, hop_length, n_mels", [(1024, 1024, 96), (512, 256, 40), (1023, 300, 32)])
+def test_log_mel_matches_librosa(brahms, n_fft, hop_length, n_mels):
+    y = brahms[: 22050 * 5]
+    got = log_mel(
+        y,
+        basis=mel_basis(22050, n_fft, n_mels),
+        window=hann_window(n_fft),
+        hop_length=hop_length,
+        compression="log1p",
+    )
+    ref = librosa_logmel(y, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    assert got.shape == ref.shape == (n_mels, n_frames_of(y.shape[0], n_fft, hop_length))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+
+
+def test_transformer_waveform_matches_librosa_log1p_and_db(brahms):
+    """Waveform input: librosa.feature.melspectrogram + log1p(100 M), within 1e-4."""
+    y = brahms[: 22050 * 10]
+    X = [y, 0.3 * np.random.default_rng(0).standard_normal(22050 * 10)]
+    mel = MelSpectrogramTransformer(offset=0.0, duration=10.0)
+    got = mel.fit_transform(X)
+    assert got.shape == (2, 1, 96, 1 + 220500 // 1024) and got.dtype == np.float32
+    for i, x in enumerate(X):
+        np.testing.assert_allclose(got[i, 0], librosa_logmel(x), rtol=0, atol=1e-4)
+    # dB: float32 power rounds quiet bins by ~1e-6 relative, i.e. ~1e-5 dB; allow 1e-3 dB.
+    got_db = mel.set_params(compression="db").transform(X)
+    for i, x in enumerate(X):
+        np.testing.assert_allclose(got_db[i, 0], librosa_logmel(x, compression="db"), rtol=0, atol=1e-3)
+
+
+def test_default_output_has_646_frames_and_takes_the_30_60_s_excerpt():
+    rng = np.random.default_rng(1)
+    y = rng.standard_normal(22050 * 70).astype(np.float32)
+    y[: 22050 * 30] *= 0.01  # the excerpt [30 s, 60 s) is much louder than the rest
+    got = MelSpectrogramTransformer().fit_transform(y[np.newaxis])
+    assert got.shape == (1, 1, 96, 646)
+    np.testing.assert_allclose(got[0, 0], librosa_logmel(y[22050 * 30 : 22050 * 60]), atol=1e-4)
+
+
+def test_waveform_window_rule_previews_and_short_clips():
+    sr, d = FAST["sr"], 3.0
+    rng = np.random.default_rng(2)
+    preview = rng.standard_normal(int(sr * 4)).astype(np.float32)  # 4 s < offset + duration
+    short = rng.standard_normal(int(sr * 1)).astype(np.float32)  # 1 s < duration
+    mel = MelSpectrogramTransformer(**FAST, offset=3.0, duration=d)
+    got = mel.fit_transform([preview, short])
+    exact = MelSpectrogramTransformer(**FAST, offset=0.0, duration=d)
+    # the preview gives its last 3 s, not silence
+    np.testing.assert_array_equal(got[0], exact.transform([preview[-3 * sr :]])[0])
+    # the short clip is zero-padded at the end
+    padded = np.r_[short, np.zeros(2 * sr, np.float32)]
+    np.testing.assert_array_equal(got[1], exact.transform([padded])[0])
+    np.testing.assert_allclose(got[1, 0], librosa_logmel(padded, **FAST), atol=1e-4)
+    assert got[1, 0, :, -2:].max() == 0  # frames wholly in the padding are silent
+    assert got[1, 0, :, :5].min() > 0
+
+
+# ------------------------------------------------------------------------ files
+def test_files_match_librosa_load_pipeline(audio):
+    """Files: same window, decoder and resampler as librosa.load(offset, duration)."""
+    paths = [audio / BRAHMS, str(audio / VIBE_MP3)]
+    got = MelSpectrogramTransformer(offset=2.0, duration=5.0).fit_transform(paths)
+    assert got.shape == (2, 1, 96, 1 + 110250 // 1024)
+    for i, p in enumerate(paths):
+        y, _ = librosa.load(str(p), sr=22050, mono=True, offset=2.0, duration=5.0)
+        np.testing.assert_allclose(got[i, 0], librosa_logmel(y), atol=1e-4)
+
+
+def test_paper_defaults_on_real_short_recordings(audio, brahms):
+    """12 s and 5.3 s recordings with the 30-60 s window: never silence, right length."""
+    paths = [str(audio / BRAHMS), str(audio / TRUMPET), str(audio / VIBE_MP3)]
+    got = MelSpectrogramTransformer().fit_transform(paths)
+    assert got.shape == (3, 1, 96, 646)
+    for i in range(3):
+        assert got[i, 0, :, :20].mean() > 0.5  # real content at the start
+    # a file gives what its decoded waveform gives
+    np.testing.assert_array_equal(got[0], MelSpectrogramTransformer().transform([brahms])[0])
+    # the 12 s recording is padded with silence after its end
+    assert got[0, 0, :, 262:].max() == 0
+
+
+def test_input_forms_agree(audio, brahms):
+    mel = MelSpectrogramTransformer(offset=0.0, duration=2.0)
+    p = audio / BRAHMS
+    ref = mel.transform([str(p)])
+    for X in ([p], (str(p),), np.array([str(p)]), [os.fsencode(str(p))]):
+        np.testing.assert_array_equal(mel.transform(X), ref)
+    y = brahms[: 2 * 22050]
+    two_d = np.stack([y, y])
+    np.testing.assert_array_equal(mel.transform(two_d), mel.transform([y, y.astype(np.float64)]))
+    np.testing.assert_array_equal(mel.transform([str(p), y])[0], ref[0])
+    ints = (y * 2**15).astype(np.int16)
+    assert mel.transform([ints]).shape == (1, 1, 96, 44)
+
+
+def test_n_jobs_and_joblib_backends_give_identical_output(audio):
+    from joblib import parallel_config
+
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)] * 2
+    mel = MelSpectrogramTransformer(**FAST, offset=1.0, duration=4.0)
+    ref = mel.transform(paths)
+    np.testing.assert_array_equal(mel.set_params(n_jobs=2).transform(paths), ref)
+    with parallel_config(backend="threading", n_jobs=2):
+        np.testing.assert_array_equal(mel.set_params(n_jobs=None).transform(paths), ref)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    X = np.zeros((3, 800), np.float32)
+    MelSpectrogramTransformer(**FAST, duration=0.1, verbose=1).transform(X)
+    assert "log-mel" in capsys.readouterr().err
+    MelSpectrogramTransformer(**FAST, duration=0.1).transform(X)
+    assert capsys.readouterr().err == ""
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([], "empty"),
+        (np.zeros((0, 100)), "empty"),
+        (np.zeros(100), "must be 2-D.*Reshape"),
+        (np.zeros((2, 3, 100)), "must be 2-D"),
+        ([np.zeros((2, 100))], r"X\[0\] must be 1-D"),
+        ([np.zeros(10), np.zeros(0)], r"X\[1\] is empty"),
+        ([np.zeros(10), np.r_[0.0, np.nan]], r"X\[1\] contains NaN"),
+        ([np.r_[np.inf, 0.0]], r"X\[0\] contains NaN or infinity"),
+        (np.ones((2, 10)) * 1j, "Complex data not supported"),
+        ("song.mp3", "single path"),
+        ([None], r"X\[0\] must be an audio path or a real waveform"),
+        (None, "needs X"),
+    ],
+)
+def test_bad_input_raises_clear_value_error(X, match):
+    mel = MelSpectrogramTransformer(**FAST, duration=0.1)
+    with pytest.raises(ValueError, match=match):
+        mel.transform(X)
+    with pytest.raises(ValueError, match=match):
+        mel.fit(X)
+
+
+def test_bad_files_raise_value_error_naming_file_and_position(audio, tmp_path):
+    good = str(audio / TRUMPET)
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.mp3"
+    garbage.write_bytes(os.urandom(3000))
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0)
+    for bad, reason in [
+        (tmp_path / "missing.wav", "no such file"),
+        (empty, "empty"),
+        (garbage, "Error"),
+        (tmp_path, "not a regular file"),
+    ]:
+        with pytest.raises(ValueError, match=r"X\[1\]") as info:
+            mel.transform([good, bad, good])
+        assert str(bad) in str(info.value) and reason in str(info.value)
+        assert "Traceback" not in str(info.value)
+
+
+def test_on_error_zeros_warns_once_and_records_positions(audio, tmp_path):
+    good = str(audio / TRUMPET)
+    garbage = tmp_path / "garbage.ogg"
+    garbage.write_bytes(b"OggS" + os.urandom(500))
+    missing = str(tmp_path / "missing.flac")
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0, on_error="zeros")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = mel.transform([missing, good, garbage, good])
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(messages) == 1
+    assert "2 of 4" in messages[0] and missing in messages[0] and str(garbage) in messages[0]
+    np.testing.assert_array_equal(mel.failed_indices_, [0, 2])
+    assert not got[[0, 2]].any()
+    ref = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0).transform([good])
+    np.testing.assert_array_equal(got[1], ref[0])
+    np.testing.assert_array_equal(got[3], ref[0])
+    # the attribute describes the last transform
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mel.transform([good])
+    assert mel.failed_indices_.shape == (0,)
+
+
+# --------------------------------------------------------------- conventions
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(sr=0), "sr must be a positive integer"),
+        (dict(n_mels=2.5), "n_mels must be a positive integer"),
+        (dict(hop_length=True), "hop_length"),
+        (dict(offset=-1.0), "offset must be a finite number"),
+        (dict(duration=float("nan")), "duration must be a finite number"),
+        (dict(duration=1e-6), "holds no sample"),
+        (dict(compression="log"), "compression must be one of"),
+        (dict(on_error="skip"), "on_error"),
+        (dict(n_jobs=0), "n_jobs"),
+        (dict(memory=3), "memory must be None"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    X = np.zeros((1, 100))
+    with pytest.raises(ValueError, match=match):
+        MelSpectrogramTransformer(**params).fit(X)
+
+
+def test_set_output_pandas_is_refused_clearly():
+    mel = MelSpectrogramTransformer(**FAST, duration=0.1)
+    assert mel.set_output(transform="default") is mel
+    for container in ("pandas", "polars"):
+        with pytest.raises(ValueError, match="4-D array.*cannot be a DataFrame"):
+            mel.set_output(transform=container)
+    with config_context(transform_output="pandas"):
+        with pytest.raises(ValueError, match="cannot be a DataFrame"):
+            mel.transform(np.zeros((1, 100)))
+
+
+def test_params_clone_pickle_and_stateless_fit(tmp_path):
+    mel = MelSpectrogramTransformer(n_mels=64, compression="db", memory=str(tmp_path))
+    assert mel.get_params()["n_mels"] == 64
+    c = clone(mel)
+    assert c.get_params() == mel.get_params() and c is not mel
+    X = np.random.default_rng(3).standard_normal((2, 5000))
+    small = dict(offset=0.0, duration=0.2)
+    mel.set_params(**small)
+    out = mel.transform(X)  # no fit needed
+    restored = pickle.loads(pickle.dumps(mel))
+    np.testing.assert_array_equal(restored.transform(X), out)
+    assert mel.fit(X) is mel
+    assert not [k for k in vars(mel) if k.endswith("_")]  # nothing learned
+    assert MelSpectrogramTransformer.__init__.__kwdefaults__ == dict(
+        sr=22050, n_fft=1024, hop_length=1024, n_mels=96, offset=30.0, duration=30.0,
+        compression="log1p", n_jobs=None, memory=None, on_error="raise", verbose=0,
+    )
+
+
+def test_lazy_public_import():
+    import sktags
+    import sktags.features
+
+    assert sktags.MelSpectrogramTransformer is MelSpectrogramTransformer
+    assert set(sktags.features.__all__) == {"MelSpectrogramTransformer", "extract_to_file"}
