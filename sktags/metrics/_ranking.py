@@ -73,10 +73,11 @@ def true_negative_rate(y_true, y_pred, *, average=None, sample_weight=None, zero
     Returns
     -------
     tnr : float or ndarray of shape (n_labels,)
+        The rate of each label, or their average.
 
     See Also
     --------
-    sklearn.metrics.recall_score : the same rate for the positive class.
+    sklearn.metrics.recall_score : The same rate for the positive class.
 
     Examples
     --------
@@ -108,13 +109,16 @@ def roc_auc_per_label(y_true, y_score, *, sample_weight=None):
     Parameters
     ----------
     y_true : array-like of shape (n_samples, n_labels) or (n_samples,)
-    y_score : array-like of the same shape, or a list of (n_samples, 2)
-        ``predict_proba`` arrays
+        Binary indicator matrix.
+    y_score : array-like of the same shape, or a list of (n_samples, 2) arrays
+        Scores of the positive class, e.g. ``predict_proba`` output.
     sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows.
 
     Returns
     -------
     auc : ndarray of shape (n_labels,)
+        ROC-AUC of each label; NaN where it is undefined.
 
     Examples
     --------
@@ -152,10 +156,12 @@ def roc_auc_macro(y_true, y_score, *, sample_weight=None):
     y_score : array-like of the same shape, or a list of (n_samples, 2) arrays
         Scores or probabilities of the positive class, as from ``predict_proba``.
     sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows.
 
     Returns
     -------
     auc : float
+        Mean ROC-AUC over the scorable labels, or NaN if there is none.
 
     Examples
     --------

@@ -11,6 +11,21 @@ METRICS = ("hamming_loss", "roc_auc", "recall", "precision", "f1", "tn_rate")
 class ContextReport:
     """Per-context evaluation table returned by :func:`context_report`.
 
+    Parameters
+    ----------
+    target_names : sequence of str
+        One name per label.
+    values : ndarray of shape (n_labels, 6)
+        Per-label metrics, columns in the order of ``metrics``.
+    macro : ndarray of shape (6,)
+        Macro averages.
+    support : ndarray of shape (n_labels,)
+        Positives per label.
+    threshold : ndarray of shape (n_labels,)
+        Decision thresholds.
+    digits : int, default=2
+        Decimals of the text table.
+
     Attributes
     ----------
     target_names : list of str
@@ -96,8 +111,7 @@ def context_report(
     ----------
     y_true : array-like of shape (n_samples, n_labels)
         Binary indicator matrix.
-    y_score : array-like of shape (n_samples, n_labels), or a list of
-        (n_samples, 2) arrays
+    y_score : array-like of shape (n_samples, n_labels), or a list of (n_samples, 2) arrays
         Scores of the positive class, e.g. ``predict_proba`` output.
     threshold : float or array-like of shape (n_labels,), default=0.5
         Decision threshold, one for all labels or one per label (e.g. from
