@@ -293,16 +293,29 @@ def test_unseen_backoffs_by_hand():
 
 
 def test_tfidf_edge_cases():
-    # Context 0: identical raw values (no spread) -> weight 1.
-    # Context 1: positives with zero count -> weight 0; one positive count -> 1.
-    # Row 3 has no labels but a stray count: idf taken as 0, weight unused.
-    Y = np.array([[1, 1], [1, 0], [1, 0], [0, 0]])
-    C = np.array([[3, 0], [3, 0], [3, 2], [0, 7]], dtype=float)
+    Y = np.array([[1, 1, 0], [1, 0, 0], [1, 0, 0], [0, 0, 0], [1, 1, 1]])
+    C = np.array([[0, 4, 0], [3, 0, 0], [3, 2, 0], [0, 7, 0], [5, 5, 5]], dtype=float)
+    # idf per row: ln(3/2), ln 3, ln 3, 0 (no labels: defined as 0), 0 (all labels).
+    # Context 0 (N=11): row 0 is a positive with zero count -> raw 0 -> weight 0;
+    #   rows 1, 2 have the same raw 3/11 ln 3: no spread -> weight 1; row 4: idf 0 -> 0.
+    # Context 1 (N=18): raw > 0 at row 0 (a = 4/18 ln 1.5, positive) and row 2
+    #   (b = 2/18 ln 3, y=0 with a stray count, still in the statistics). The
+    #   empty row 3 has idf 0. Two values: mean (a+b)/2, std |a-b|/sqrt(2), so
+    #   row 0 gets (a - mean)/std + 1 = 1 - 1/sqrt(2) (a < b).
+    # Context 2 (N=5): the only count is in the all-label row -> no raw > 0 entry.
     est = ContextWeightEstimator(negative=None, positive="tfidf")
     W = est.fit_transform(Y, C)
-    # Row 0 carries both labels: idf = ln(2/2) = 0 -> weights 0.
-    np.testing.assert_array_equal(W, [[0, 0], [1, 1], [1, 1], [1, 1]])
-    assert np.isfinite(W).all()
+    expected = [
+        [0.0, 1 - 1 / np.sqrt(2), 1.0],
+        [1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0],
+        [0.0, 0.0, 0.0],
+    ]
+    np.testing.assert_allclose(W, expected, rtol=1e-6)
+    np.testing.assert_array_equal(est.tfidf_std_[[0, 2]], 0.0)  # no z-score
+    # New rows with counts in context 2: no z-score there -> weight 1.
+    np.testing.assert_array_equal(est.transform([[0, 0, 1]], [[0, 0, 9]]), [[1.0, 1.0, 1.0]])
 
 
 def test_tfidf_clip_and_new_rows_use_fit_statistics():

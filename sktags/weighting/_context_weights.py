@@ -60,7 +60,9 @@ class ContextWeightEstimator(TransformerMixin, BaseEstimator):
           and every positive of a row carrying all ``m`` labels (idf 0), get
           weight 0. A context with fewer than two ``raw > 0`` fitted entries
           or no spread has no z-score: its ``raw > 0`` entries get weight 1
-          (clipped). Weights are never NaN or infinite.
+          (clipped). A context without fitted counts (``N_c = 0``) has raw 0
+          everywhere, so weight 0. A row without labels has idf 0 (it has no
+          positive entry). Weights are never NaN or infinite.
         - ``None``: every positive weight is 1.
     unseen : "ignore_zeros" or float in [0, 1], default="ignore_zeros"
         Negative weights for a row whose conditioning event never occurs in
