@@ -460,7 +460,7 @@ def test_released_dataset_against_brute_force(deezer_dir):
     C = C[order[np.searchsorted(ids_c, ids, sorter=order)]].astype(float)
 
     rng = np.random.default_rng(0)
-    rows = rng.choice(len(Y), 60, replace=False)
+    rows = rng.choice(len(Y), 25, replace=False)
     for negative in ["ignore_zeros", "exact_match"]:
         W = ContextWeightEstimator(negative=negative, positive="tfidf").fit_transform(Y, C)
         assert np.isfinite(W).all()

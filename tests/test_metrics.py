@@ -140,11 +140,12 @@ def test_roc_auc_accepts_list_of_proba():
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_tune_thresholds_against_sklearn_f1(seed):
+@pytest.mark.parametrize("seed, grid", [(0, None), (1, np.linspace(0.05, 0.95, 13)), (2, [0.9, 0.5, 0.1, 0.3])])
+def test_tune_thresholds_against_sklearn_f1(seed, grid):
     _, y_true, y_score = random_case(seed, n=40, m=4)
     y_true[:, 3] = 0  # a label without positives
-    grid = np.arange(100) / 100
+    tuned = tune_thresholds(y_true, y_score, grid=grid)
+    grid = np.arange(100) / 100 if grid is None else np.asarray(grid)
     expected = []
     for j in range(4):
         f1s = [
@@ -152,7 +153,7 @@ def test_tune_thresholds_against_sklearn_f1(seed):
             for t in grid
         ]
         expected.append(grid[int(np.argmax(f1s))])  # first maximum
-    np.testing.assert_array_equal(tune_thresholds(y_true, y_score), expected)
+    np.testing.assert_array_equal(tuned, expected)
 
 
 def test_tune_thresholds_by_hand():
