@@ -75,7 +75,7 @@ def check_label_matrix(Y, *, name="Y", allow_1d=False, n_labels=None):
     if bad.any():
         i, j = _first_bad(bad)
         raise ValueError(
-            f"{name} must contain only 0 and 1; found {A[i, j]!r} at row {i}, column {j}."
+            f"{name} must contain only 0 and 1; found {A[i, j].item()!r} at row {i}, column {j}."
         )
     return A.astype(np.uint8)
 
@@ -114,5 +114,5 @@ def check_nonnegative_counts(C, *, name="playlist_counts", shape=None):
         raise ValueError(f"{name} contains NaN or inf at row {i}, column {j}.")
     if (A < 0).any():
         i, j = _first_bad(A < 0)
-        raise ValueError(f"{name} must be non-negative; found {A[i, j]!r} at row {i}, column {j}.")
+        raise ValueError(f"{name} must be non-negative; found {A[i, j].item()!r} at row {i}, column {j}.")
     return A
