@@ -43,6 +43,10 @@ def check_spectrograms(X, *, name="X", check_finite=True):
                 X = np.asarray(X)
             except Exception as exc:
                 raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if X.dtype.kind == "O":  # numbers held as Python objects: convert (an in-memory array)
+        X = X.astype(np.float64)
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
     if X.dtype.kind not in "fiu":
         raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}.")
     if X.ndim == 4:
@@ -55,9 +59,10 @@ def check_spectrograms(X, *, name="X", check_finite=True):
     elif X.ndim == 3:
         input_shape = (1, int(X.shape[1]), int(X.shape[2]))
     else:
+        hint = " Reshape your data." if X.ndim < 3 else ""
         raise ValueError(
             f"{name} must be a 4-D (n_samples, 1, n_mels, n_frames) or 3-D (n_samples, n_mels, "
-            f"n_frames) array of spectrograms, got an array of shape {X.shape}."
+            f"n_frames) array of spectrograms, got an array of shape {X.shape}.{hint}"
         )
     if X.shape[0] == 0 or min(input_shape) == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}).")

@@ -6,11 +6,13 @@ import numbers
 import os
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
@@ -59,6 +61,25 @@ def _describe(value):
                     f"{_describe(dict(value.keywords))})")
         return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', repr(value))}"
     return repr(value)
+
+
+def _check_target(y):
+    """(n, m) uint8 indicators and the rank of y; errors use sklearn's phrases."""
+    ndim = 2 if sp.issparse(y) else np.asarray(y).ndim
+    try:
+        return check_label_matrix(y, name="y", allow_1d=True), ndim
+    except ValueError as exc:
+        try:
+            kind = type_of_target(y, input_name="y")
+        except ValueError as exc2:  # NaN or inf, in sklearn's words, then ours
+            raise ValueError(f"{exc2} {exc}") from None
+        if kind.startswith("continuous") or kind == "unknown":
+            raise ValueError(f"Unknown label type: {kind}. {exc}") from None
+        if kind.startswith("multiclass"):
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is {kind}; "
+                f"CNNTagger needs 0/1 tag indicators. {exc}") from None
+        raise
 
 
 class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
@@ -440,10 +461,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, input_shape = check_spectrograms(X, name="X")
-        y_ndim = getattr(y, "ndim", None)
-        if y_ndim is None:
-            y_ndim = np.ndim(y)
-        Y = check_label_matrix(y, name="y", allow_1d=True)
+        Y, y_ndim = _check_target(y)
         n, m = Y.shape
         if n != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {n}.")
@@ -608,6 +626,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return torch.cat(chunks).numpy()
 
     def _logits(self, X):
+        """Logits of shape (n_samples, n_labels), float32."""
         check_is_fitted(self)
         X, input_shape = check_spectrograms(X, name="X")
         if input_shape != tuple(self.input_shape_):
@@ -615,20 +634,6 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 f"X has spectrograms of shape {input_shape}, but the tagger was fitted on "
                 f"{tuple(self.input_shape_)}.")
         return self._forward(SpectrogramDataset(X, np.arange(X.shape[0])))
-
-    def decision_function(self, X):
-        """Logits of each tag.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
-
-        Returns
-        -------
-        logits : ndarray of shape (n_samples, n_labels), or (n_samples,) for a 1-D y
-        """
-        z = self._logits(X)
-        return z if self.outputs_2d_ else z[:, 0]
 
     def predict_proba(self, X):
         """Probability of each tag.
