@@ -8,6 +8,7 @@ import sys
 import unicodedata
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import Bunch
 
 from .._contexts import CONTEXTS
@@ -178,11 +179,9 @@ def match_keywords(titles, keywords=None, *, word_boundaries="unicode"):
     titles = _as_title_sequence(titles)
 
     # Distinct titles first: real playlist tables repeat titles a lot.
-    index = {}
-    inverse = np.empty(titles.shape[0], dtype=np.intp)
-    for i, title in enumerate(titles):
-        key = _as_text(title)
-        inverse[i] = index.setdefault(key, len(index))
+    keys = [t if type(t) is str else _as_text(t) for t in titles]
+    index = {k: u for u, k in enumerate(dict.fromkeys(keys))}
+    inverse = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
 
     single = {tok[0]: j for j, tok in enumerate(kw_tokens) if len(tok) == 1}
     multi = [(j, " " + " ".join(tok) + " ") for j, tok in enumerate(kw_tokens) if len(tok) > 1]
@@ -246,38 +245,44 @@ def _id_column(table, name, what, position):
     return col
 
 
-def _factorize(values):
-    """(uniques, codes): ``uniques[codes] == values``, codes in [0, n_unique)."""
+def _codes(values, n_other):
+    """Integer codes of ``values`` for composite sort keys.
+
+    Returns ``(codes, n_codes, decode)``: int64 codes in ``[0, n_codes)``,
+    equal exactly when the values are, and ``decode(codes) -> values``. For
+    integer ids the code is the offset from the smallest id (no sort needed)
+    as long as ``n_codes * n_other`` fits in int64; otherwise the values are
+    factorised with ``np.unique``.
+    """
     if values.dtype.kind in "iu" and values.size:
         lo, hi = int(values.min()), int(values.max())
-        if hi - lo < 4 * values.size + 1024:  # dense ids: a bincount is cheaper than a sort
-            present = np.zeros(hi - lo + 1, dtype=bool)
-            present[values - lo] = True
-            lookup = np.cumsum(present) - 1
-            return np.flatnonzero(present) + lo, lookup[values - lo]
-    uniques, codes = np.unique(values, return_inverse=True)
-    return uniques, codes.reshape(-1)
+        n = hi - lo + 1
+        if hi < 2**63 and n * max(n_other, 1) < 2**62:
+            return values.astype(np.int64) - lo, n, lambda c: (c + lo).astype(values.dtype)
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), 1, lambda c: values[:0]
+    uniques, inverse = np.unique(values, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), uniques.size, lambda c: uniques[c]
 
 
 def _group_max_share(group, codes, n_codes, sizes):
     """Per group, the largest number of rows sharing one code, over ``sizes``.
 
-    ``group`` is sorted-insensitive; rows must already be unique per
-    (group, item), so counts of (group, code) pairs count distinct items.
+    Rows must already be unique per (group, item), so that counting (group,
+    code) pairs counts distinct items.
     """
     n_groups = sizes.shape[0]
+    if group.size == 0:
+        return np.zeros(n_groups)
     key = group.astype(np.int64) * n_codes + codes
     key.sort()
-    if key.size == 0:
-        return np.zeros(n_groups)
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     pair_counts = np.diff(np.r_[starts, key.size])
     pair_group = key[starts] // n_codes
     best = np.zeros(n_groups, dtype=np.int64)
     gstarts = np.flatnonzero(np.r_[True, pair_group[1:] != pair_group[:-1]])
     best[pair_group[gstarts]] = np.maximum.reduceat(pair_counts, gstarts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sizes > 0, best / np.maximum(sizes, 1), 0.0)
+    return best / np.maximum(sizes, 1)
 
 
 def _check_params(max_tracks, max_share, min_playlists):
@@ -381,9 +386,10 @@ def label_tracks_from_playlists(
 
     Notes
     -----
-    Vectorised with NumPy: the work is a few sorts of the membership rows of
-    candidate playlists. About 10 s for 10 million rows on one core of the
-    reference machine (``benchmarks/bench_playlists.py``).
+    Vectorised with NumPy and SciPy: the work is a binary search and three
+    sorts of the membership rows of candidate playlists, then a sparse
+    product. See ``benchmarks/bench_playlists.py`` for timings on 10 million
+    rows.
 
     Examples
     --------
@@ -441,51 +447,61 @@ def label_tracks_from_playlists(
 
     # Membership rows of candidate playlists, as a candidate row number.
     if n_cand:
-        pos = np.searchsorted(cand_ids, m_pl)
-        np.minimum(pos, n_cand - 1, out=pos)
-        keep_rows = cand_ids[pos] == m_pl
+        prow = np.searchsorted(cand_ids, m_pl)
+        np.minimum(prow, n_cand - 1, out=prow)
+        rows = np.flatnonzero(cand_ids[prow] == m_pl)
+        prow = prow[rows]
     else:
-        pos = np.zeros(m_pl.shape, dtype=np.intp)
-        keep_rows = np.zeros(m_pl.shape, dtype=bool)
-    prow = pos[keep_rows]
-    tracks = m_tr[keep_rows]
-    artists = m_ar[keep_rows]
-    albums = m_al[keep_rows]
+        rows = prow = np.zeros(0, dtype=np.intp)
 
-    # Collapse repeated (playlist, track) rows.
-    track_uniques, track_codes = _factorize(tracks)
-    n_t = track_uniques.shape[0]
-    pair = prow.astype(np.int64) * max(n_t, 1) + track_codes
-    order = np.argsort(pair, kind="stable")
-    pair = pair[order]
-    first = np.r_[True, pair[1:] != pair[:-1]] if pair.size else np.zeros(0, dtype=bool)
-    sel = order[first]
-    prow, track_codes = prow[sel], track_codes[sel]
-    artists, albums = artists[sel], albums[sel]
+    # Sort by (track, playlist): repeated (playlist, track) rows become
+    # neighbours, and the tracks come out grouped, ready for the counts.
+    t_codes, n_t, decode_tracks = _codes(m_tr[rows], max(n_cand, 1))
+    key = t_codes * max(n_cand, 1) + prow
+    del t_codes
+    sorted_key = np.sort(key)
+    repeated = sorted_key[1:] == sorted_key[:-1]
+    if repeated.any():
+        # Keep the first of the repeated rows, in input order (stable sort).
+        order = np.argsort(key, kind="stable")
+        first = np.r_[True, ~repeated]
+        order = order[first]
+        sorted_key = sorted_key[first]
+        prow = prow[order]
+        rows = rows[order]
+        del order, first
+    del key, repeated
+    key = sorted_key
 
     sizes = np.bincount(prow, minlength=n_cand)
     kept = sizes > 0
     if max_tracks is not None:
         kept &= sizes <= max_tracks
-    artist_uniques, artist_codes = _factorize(artists)
-    album_uniques, album_codes = _factorize(albums)
-    artist_share = _group_max_share(prow, artist_codes, max(artist_uniques.size, 1), sizes)
-    album_share = _group_max_share(prow, album_codes, max(album_uniques.size, 1), sizes)
+    shares = []
+    for ids in (m_ar, m_al):
+        codes, n_codes, _ = _codes(ids[rows], max(n_cand, 1))
+        shares.append(_group_max_share(prow, codes, n_codes, sizes))
+    artist_share, album_share = shares
+    del rows
     if max_share is not None:
         kept &= (artist_share <= max_share) & (album_share <= max_share)
 
+    # Counts: (tracks x kept playlists) incidence matrix times the matches.
+    del prow  # in input order when nothing was repeated: read it back from the key
+    prow, t_sorted = np.divmod(key, max(n_cand, 1))[::-1]
     in_kept = kept[prow]
-    prow, track_codes = prow[in_kept], track_codes[in_kept]
-    used = np.zeros(max(n_t, 1), dtype=bool)
-    used[track_codes] = True
-    remap = np.cumsum(used) - 1
-    codes = remap[track_codes]
-    track_ids = track_uniques[used[:n_t]] if n_t else track_uniques
+    prow, t_sorted = prow[in_kept], t_sorted[in_kept]
+    del key, in_kept
+    new_track = np.ones(t_sorted.size, dtype=bool)
+    np.not_equal(t_sorted[1:], t_sorted[:-1], out=new_track[1:])
+    track_ids = decode_tracks(t_sorted[new_track])
     n_out = track_ids.shape[0]
-    counts = np.zeros((n_out, n_kw), dtype=np.int64)
-    row_matches = cand_matches[prow]
-    for c in range(n_kw):
-        counts[:, c] = np.bincount(codes[row_matches[:, c]], minlength=n_out)
+    indptr = np.r_[np.flatnonzero(new_track), t_sorted.size]
+    incidence = sp.csr_matrix(
+        (np.ones(prow.size, dtype=np.int64), prow, indptr), shape=(n_out, n_cand)
+    )
+    counts = np.asarray(incidence @ cand_matches.astype(np.int64), dtype=np.int64)
+    counts = counts.reshape(n_out, n_kw)
     labels = (counts >= min_playlists).astype(np.uint8)
 
     report = Bunch(
