@@ -7,7 +7,6 @@ fetcher. Nothing here knows about either service.
 import hashlib
 import http.client
 import os
-import socket
 import tempfile
 import time
 import urllib.error
@@ -80,20 +79,16 @@ def _with_retries(url, attempt_fn, *, max_retries, backoff):
         retry_after = None
         try:
             return attempt_fn()
+        except DownloadError:
+            raise
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code not in _RETRY_STATUSES:
                 raise DownloadError(url, _describe(exc), retryable=False) from None
             last = _describe(exc)
             retry_after = exc.headers.get("Retry-After") if exc.headers else None
-        except (
-            urllib.error.URLError,
-            http.client.HTTPException,
-            ConnectionError,
-            socket.timeout,
-            TimeoutError,
-            _Transient,
-        ) as exc:
+        except (OSError, http.client.HTTPException, _Transient) as exc:
+            # URLError, time-outs, resets, SSL errors... are all OSErrors.
             last = _describe(exc)
         if attempt < max_retries:
             _sleep_before_retry(attempt, backoff, retry_after)

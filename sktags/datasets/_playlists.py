@@ -157,6 +157,21 @@ def match_keywords(titles, keywords=None, *, word_boundaries="unicode"):
     expression; single-word keywords are then found by set intersection and
     multi-word keywords by a substring search on the space-joined words.
 
+    Agreement with the authors' upstream pipeline, measured on the 10,000
+    real Deezer titles of their ``sample_playlists_title.tsv`` (whose
+    ``matches`` column lists the keywords they found; 133 distinct):
+
+    - ``word_boundaries="ascii"`` reproduces every match, for the 15 contexts
+      and for all 133 keywords (precision and recall 1).
+    - ``word_boundaries="unicode"`` (default), 15 contexts: precision 1,
+      recall 0.9991 (6,391 of 6,397 matches). The 6 misses are "car" in
+      "açúcar"/"Azúcar" (4), "chill" in "chillöööch" and "work" in "worká":
+      accented words that ASCII boundaries cut. All 133 keywords: precision
+      0.9999, recall 0.9991 (10,413 of 10,422); add "bus" in "busão" (3) and
+      one extra match, "wedding" in "Wedding_reception" (the underscore
+      separates words here). Neither pipeline stems: "nights" does not match
+      "night", nor "loves" "love", nor "partying" "party".
+
     Examples
     --------
     >>> from sktags.datasets import match_keywords
