@@ -80,7 +80,6 @@ PIPELINE_XFAIL = {
 }
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
 @parametrize_with_checks([tiny_pipeline()], expected_failed_checks=lambda est: PIPELINE_XFAIL)
 def test_sklearn_checks_on_pipeline(estimator, check):
     check(estimator)

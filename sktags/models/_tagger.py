@@ -4,6 +4,7 @@ import hashlib
 import json
 import numbers
 import os
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -70,7 +71,9 @@ def _check_target(y):
         return check_label_matrix(y, name="y", allow_1d=True), ndim
     except ValueError as exc:
         try:
-            kind = type_of_target(y, input_name="y")
+            with warnings.catch_warnings():  # only used to word the message
+                warnings.simplefilter("ignore")
+                kind = type_of_target(y, input_name="y")
         except ValueError as exc2:  # NaN or inf, in sklearn's words, then ours
             raise ValueError(f"{exc2} {exc}") from None
         if kind.startswith("continuous") or kind == "unknown":

@@ -1,0 +1,511 @@
+"""CNNTagger: fit / predict behaviour, weighting, early stopping, checkpoints, persistence."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import get_scorer, roc_auc_score
+
+from sktags.metrics import tune_thresholds
+from sktags.models import CNNTagger, TaggerCNN, weighted_bce_with_logits
+from sktags.models import _data, _net
+from sktags.weighting import ContextWeightEstimator
+
+TINY = dict(filters=(4, 4, 4, 4), hidden_units=8, batch_size=8, max_epochs=2, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny nets run several times faster on one thread on a busy 2-core machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1, 16, 16)).astype(np.float32)
+    Y = (rng.random((40, 3)) < 0.5).astype(np.int64)
+    Y[:, 0] = (X[:, 0, :8, :8].mean(axis=(1, 2)) > 0).astype(int)  # one learnable tag
+    return X, Y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, Y = data
+    return CNNTagger(**TINY).fit(X, Y)
+
+
+def params_of(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+# ----------------------------------------------------------------- basics
+
+
+def test_outputs(fitted, data):
+    X, Y = data
+    proba = fitted.predict_proba(X)
+    assert proba.shape == Y.shape and proba.dtype == np.float64
+    assert ((proba > 0) & (proba < 1)).all()
+    pred = fitted.predict(X)
+    assert pred.shape == Y.shape and pred.dtype.kind == "i"
+    np.testing.assert_array_equal(pred, (proba >= 0.5).astype(int))
+    assert len(fitted.classes_) == 3
+    assert all(np.array_equal(c, [0, 1]) for c in fitted.classes_)
+    assert fitted.n_labels_ == 3 and fitted.outputs_2d_
+    assert fitted.input_shape_ == (1, 16, 16)
+    assert fitted.device_ == "cpu" and fitted.n_epochs_ == 2
+    np.testing.assert_array_equal(fitted.thresholds_, [0.5, 0.5, 0.5])
+    assert isinstance(fitted.net_.module_, TaggerCNN)
+
+
+def test_three_d_input_equals_four_d(data):
+    X, Y = data
+    a = CNNTagger(**TINY).fit(X, Y)
+    b = CNNTagger(**TINY).fit(X[:, 0], Y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X[:, 0]))
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_sklearn_multilabel_scorers(fitted, data):
+    X, Y = data
+    proba = fitted.predict_proba(X)
+    assert get_scorer("roc_auc")(fitted, X, Y) == pytest.approx(roc_auc_score(Y, proba))
+    ap = get_scorer("average_precision")(fitted, X, Y)
+    f1 = get_scorer("f1_macro")(fitted, X, Y)
+    assert 0 <= ap <= 1 and 0 <= f1 <= 1
+
+
+def test_one_dimensional_y_is_one_binary_label(data):
+    X, Y = data
+    single = CNNTagger(**TINY).fit(X, Y[:, 0])
+    column = CNNTagger(**TINY).fit(X, Y[:, :1])
+    proba = single.predict_proba(X)
+    assert proba.shape == (40, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba[:, 1], column.predict_proba(X)[:, 0])
+    assert single.predict(X).shape == (40,)
+    np.testing.assert_array_equal(single.classes_, [0, 1])
+    assert get_scorer("roc_auc")(single, X, Y[:, 0]) == pytest.approx(
+        roc_auc_score(Y[:, 0], proba[:, 1]))
+
+
+# ------------------------------------------------------------- thresholds
+
+
+def test_float_and_per_label_thresholds(data):
+    X, Y = data
+    a = CNNTagger(**TINY, threshold=0.3).fit(X, Y)
+    proba = a.predict_proba(X)
+    np.testing.assert_array_equal(a.predict(X), (proba >= 0.3).astype(int))
+    t = np.array([0.2, 0.5, 0.8])
+    b = CNNTagger(**TINY, threshold=t).fit(X, Y)
+    np.testing.assert_array_equal(b.predict(X), (b.predict_proba(X) >= t).astype(int))
+    np.testing.assert_array_equal(b.thresholds_, t)
+
+
+def test_f1_thresholds_tuned_on_validation_split(data):
+    X, Y = data
+    a = CNNTagger(**TINY, threshold="f1", valid_size=0.5).fit(X, Y)
+    v = a.valid_indices_
+    expected = tune_thresholds(Y[v], a.predict_proba(X[v]))
+    np.testing.assert_array_equal(a.thresholds_, expected)
+    np.testing.assert_array_equal(a.predict(X), (a.predict_proba(X) >= expected).astype(int))
+
+
+# ---------------------------------------------------------- weighting
+
+
+class ConstantWeights:
+    """A weighting stand-in: every entry gets ``value``."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def get_params(self, deep=True):
+        return {"value": self.value}
+
+    def set_params(self, **params):
+        self.value = params.get("value", self.value)
+        return self
+
+    def fit(self, Y, playlist_counts=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, Y, playlist_counts=None):
+        return np.full(np.shape(Y), self.value, dtype=np.float32)
+
+
+def initial_params(tagger, X, Y):
+    torch.manual_seed(tagger.seed_)  # the tagger seeds torch like this before building the net
+    net = TaggerCNN(*X.shape[-2:], Y.shape[1], filters=TINY["filters"],
+                    hidden_units=TINY["hidden_units"])
+    return params_of(net)
+
+
+def test_zero_weights_mean_no_learning(data):
+    X, Y = data
+    zero = CNNTagger(**TINY, weighting=ConstantWeights(0.0)).fit(X, Y)
+    one = CNNTagger(**TINY, weighting=ConstantWeights(1.0)).fit(X, Y)
+    start = initial_params(zero, X, Y)
+    for name, p in params_of(zero.net_.module_).items():
+        assert torch.equal(p, start[name]), name  # zero gradient -> Adadelta step 0
+    assert all(r["train_loss"] == 0.0 for r in zero.net_.history)
+    moved = [n for n, p in params_of(one.net_.module_).items() if not torch.equal(p, start[n])]
+    assert moved  # the same run with weight 1 does learn
+    # and weight 1 is the plain BCE: identical to weighting=None
+    plain = CNNTagger(**TINY).fit(X, Y)
+    np.testing.assert_array_equal(plain.predict_proba(X), one.predict_proba(X))
+
+
+def test_weighting_is_cloned_fitted_on_training_part_and_used(data):
+    X, Y = data
+    Y = Y.copy()
+    Y[:5] = 0  # tracks without positives exist in real data
+    weighting = ContextWeightEstimator(negative="exact_match")
+    before = weighting.get_params()
+    tagger = CNNTagger(**{**TINY, "max_epochs": 1}, weighting=weighting, patience=None).fit(X, Y)
+    assert tagger.weighting is weighting and weighting.get_params() == before
+    assert not [a for a in vars(weighting) if a.endswith("_")]  # never fitted in place
+    assert tagger.weighting_ is not weighting
+
+    valid = tagger.valid_indices_
+    train = np.setdiff1d(np.arange(len(Y)), valid)
+    reference = ContextWeightEstimator(negative="exact_match").fit(Y[train])
+    W = reference.transform(Y)
+    np.testing.assert_array_equal(tagger.weighting_.transform(Y), W)
+    assert not np.all(W == 1)
+
+    # the recorded validation loss is the weighted BCE with these weights
+    z = torch.logit(torch.from_numpy(tagger.predict_proba(X[valid])))
+    expected = weighted_bce_with_logits(z, torch.from_numpy(Y[valid].astype(np.float64)),
+                                        torch.from_numpy(W[valid].astype(np.float64)))
+    assert tagger.net_.history[-1]["valid_loss"] == pytest.approx(expected.item(), rel=1e-5)
+    unweighted = CNNTagger(**{**TINY, "max_epochs": 1}, patience=None).fit(X, Y)
+    assert unweighted.net_.history[-1]["valid_loss"] != pytest.approx(
+        tagger.net_.history[-1]["valid_loss"], rel=1e-3)
+
+
+def test_playlist_counts_reach_the_weighting(data):
+    X, Y = data
+    rng = np.random.default_rng(5)
+    counts = Y * rng.integers(3, 30, size=Y.shape)
+    tagger = CNNTagger(**TINY, weighting=ContextWeightEstimator(positive="tfidf"))
+    tagger.fit(X, Y, playlist_counts=counts)
+    train = np.setdiff1d(np.arange(len(Y)), tagger.valid_indices_)
+    reference = ContextWeightEstimator(positive="tfidf").fit(Y[train], playlist_counts=counts[train])
+    np.testing.assert_array_equal(tagger.weighting_.transform(Y, playlist_counts=counts),
+                                  reference.transform(Y, playlist_counts=counts))
+    with pytest.raises(ValueError, match="tfidf"):  # the weighting's own error, before training
+        clone(tagger).fit(X, Y)
+
+
+def test_fit_does_not_change_params(data):
+    """sklearn's check_estimators_overwrite_params / check_dont_overwrite_parameters, on 4-D X."""
+    X, Y = data
+    tagger = CNNTagger(**TINY, weighting=ContextWeightEstimator(), threshold=np.array([.4, .5, .6]))
+    hashes = {k: joblib.hash(v) for k, v in tagger.get_params().items()}
+    public = set(vars(tagger))
+    tagger.fit(X, Y)
+    assert {k: joblib.hash(v) for k, v in tagger.get_params().items()} == hashes
+    added = set(vars(tagger)) - public
+    assert added and all(a.endswith("_") for a in added)
+
+
+def test_nested_set_params():
+    tagger = CNNTagger(weighting=ContextWeightEstimator())
+    tagger.set_params(weighting__negative="exact_match", lr=0.5)
+    assert tagger.weighting.negative == "exact_match" and tagger.lr == 0.5
+
+
+# -------------------------------------------------- training procedure
+
+
+def test_early_stopping_restores_best_weights(data):
+    X, Y = data
+    tagger = CNNTagger(**{**TINY, "max_epochs": 15}, lr=20.0, patience=3, valid_size=0.25)
+    tagger.fit(X, Y)
+    history = tagger.net_.history
+    losses = [row["valid_loss"] for row in history]
+    best = int(np.argmin(losses)) + 1
+    assert tagger.best_epoch_ == best
+    assert tagger.n_epochs_ == best + 3 < 15  # stopped by patience, not by max_epochs
+    v = tagger.valid_indices_
+    z = torch.logit(torch.from_numpy(tagger.predict_proba(X[v])))
+    now = weighted_bce_with_logits(z, torch.from_numpy(Y[v].astype(np.float64))).item()
+    assert now == pytest.approx(losses[best - 1], rel=1e-5)
+    assert now != pytest.approx(losses[-1], rel=1e-4)
+
+
+def test_no_validation_trains_all_epochs(data):
+    X, Y = data
+    tagger = CNNTagger(**{**TINY, "max_epochs": 3}, valid_size=None).fit(X, Y)
+    assert tagger.n_epochs_ == tagger.best_epoch_ == 3
+    assert tagger.valid_indices_ is None
+    assert "valid_loss" not in tagger.net_.history[-1]
+
+
+def test_staircase_learning_rate(data):
+    X, Y = data
+    tagger = CNNTagger(**{**TINY, "max_epochs": 3}, lr=0.8, lr_decay=0.5, lr_decay_steps=2,
+                       valid_size=None).fit(X, Y)
+    n_batches = sum(row["train_batch_count"] for row in tagger.net_.history)
+    assert n_batches == 3 * 5  # 40 samples in batches of 8
+    last_step = n_batches - 1  # the rate is set before each batch
+    lr = tagger.net_.optimizer_.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.8 * 0.5 ** (last_step // 2))
+
+
+def test_group_disjoint_validation_split(data):
+    X, Y = data
+    groups = np.repeat(np.arange(10), 4)
+    tagger = CNNTagger(**TINY, valid_size=0.3).fit(X, Y, groups=groups)
+    v = tagger.valid_indices_
+    train = np.setdiff1d(np.arange(40), v)
+    assert len(v) == 12  # 3 of 10 groups of 4
+    assert not set(groups[v]) & set(groups[train])
+    plain = CNNTagger(**TINY, valid_size=0.3).fit(X, Y)
+    assert len(plain.valid_indices_) == 12
+
+
+def test_reproducible_and_leaves_global_torch_state(data):
+    X, Y = data
+    state = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    a = CNNTagger(**TINY).fit(X, Y).predict_proba(X)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.get_num_threads() == threads
+    b = CNNTagger(**TINY).fit(X, Y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    c = CNNTagger(**{**TINY, "random_state": 1}).fit(X, Y).predict_proba(X)
+    assert not np.array_equal(a, c)
+
+
+def test_channels_last_and_bfloat16(data):
+    X, Y = data
+    fast = CNNTagger(**TINY, channels_last=True).fit(X, Y).predict_proba(X)
+    nchw = CNNTagger(**TINY, channels_last=False).fit(X, Y).predict_proba(X)
+    np.testing.assert_allclose(fast, nchw, rtol=0, atol=1e-5)
+    bf16 = CNNTagger(**TINY, precision="bfloat16").fit(X, Y).predict_proba(X)
+    assert np.isfinite(bf16).all() and np.abs(bf16 - fast).max() < 0.1
+
+
+def test_custom_module_factory(data):
+    X, Y = data
+
+    built = []
+
+    def small_net(n_mels, n_frames, n_labels):
+        built.append((n_mels, n_frames, n_labels))
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(n_mels * n_frames, n_labels))
+
+    tagger = CNNTagger(**TINY, module=small_net).fit(X, Y)
+    assert built == [(16, 16, 3)]
+    assert isinstance(tagger.net_.module_, torch.nn.Sequential)
+    assert tagger.predict_proba(X).shape == (40, 3)
+    clone(tagger).fit(X, Y)
+    assert len(built) == 2
+
+
+# ----------------------------------------------------------- big data
+
+
+def test_float16_memmap_streams_and_matches_in_memory(data, tmp_path):
+    X, Y = data
+    path = tmp_path / "mels.f16"
+    mm = np.memmap(path, dtype=np.float16, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    mm = np.memmap(path, dtype=np.float16, mode="r", shape=X.shape)
+    from_disk = CNNTagger(**TINY).fit(mm, Y)
+    # float16 -> float32 per batch is exact, so this equals training on the float32 copy
+    in_memory = CNNTagger(**TINY).fit(np.asarray(mm, dtype=np.float32), Y)
+    np.testing.assert_array_equal(from_disk.predict_proba(mm), in_memory.predict_proba(X.astype(np.float16)))
+    # the fitted tagger keeps no reference to the training data
+    assert b"mels.f16" not in pickle.dumps(from_disk)
+    assert len(pickle.dumps(from_disk)) < 200_000
+
+
+def test_fit_reads_x_in_batches_and_chunks(data, monkeypatch):
+    """No step of fit indexes more rows of X than one batch or one validation chunk."""
+    X, Y = data
+    row_bytes = X[0].nbytes
+    monkeypatch.setattr(_data, "_CHUNK_BYTES", 10 * row_bytes)  # NaN scan: 10 rows at a time
+    reads = []
+
+    class Tracked(np.ndarray):
+        def __getitem__(self, key):
+            out = super().__getitem__(key)
+            if isinstance(out, np.ndarray) and out.ndim == 4:
+                reads.append(out.shape[0])
+            return out
+
+    tracked = X.view(Tracked)
+    assert _data.check_spectrograms(tracked)[0] is tracked  # validation returns X itself
+    reads.clear()
+    tagger = CNNTagger(**TINY).fit(tracked, Y)
+    assert reads and max(reads) == 10  # the NaN scan's chunks; batches are 8 rows
+    assert reads.count(8) > 0
+    reads.clear()
+    tagger.predict_proba(tracked)
+    assert max(reads) == 10
+
+
+# -------------------------------------------------------- persistence
+
+
+def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
+    X, _ = data
+    expected = fitted.predict_proba(X)
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict_proba(X), expected)
+    np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
+    joblib.dump(fitted, tmp_path / "t.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "t.joblib").predict_proba(X), expected)
+
+
+def test_device(data):
+    X, Y = data
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            CNNTagger(**TINY, device="cuda").fit(X, Y)
+    assert CNNTagger(**TINY, device="auto").fit(X, Y).device_ == (
+        "cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device"):
+        CNNTagger(**TINY, device="gpu0").fit(X, Y)
+
+
+# ------------------------------------------------------- checkpoints
+
+
+class FlakyCNN(TaggerCNN):
+    """TaggerCNN that crashes on a chosen forward call, like a killed job."""
+
+    calls = 0
+    crash_at = None
+
+    def forward(self, x):
+        FlakyCNN.calls += 1
+        if FlakyCNN.crash_at is not None and FlakyCNN.calls == FlakyCNN.crash_at:
+            raise RuntimeError("simulated crash")
+        return super().forward(x)
+
+
+def test_checkpoint_resume_equals_uninterrupted(data, tmp_path):
+    X, Y = data
+    kw = {**TINY, "max_epochs": 4, "module": FlakyCNN}
+    FlakyCNN.crash_at = None
+    full = CNNTagger(**kw, checkpoint_dir=tmp_path / "full").fit(X, Y)
+
+    # 40 samples, 36 train + 4 valid: 5 + 1 forward calls per epoch. Crash inside epoch 3.
+    FlakyCNN.calls, FlakyCNN.crash_at = 0, 2 * 6 + 3
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
+    FlakyCNN.crash_at = None
+    (run_dir,) = (tmp_path / "run").iterdir()
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.json"]
+
+    resumed = CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
+    assert resumed.n_epochs_ == 4
+    np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
+    assert [r["valid_loss"] for r in resumed.net_.history] == [
+        r["valid_loss"] for r in full.net_.history]
+
+    # a finished run is loaded, not retrained; more epochs continue it
+    FlakyCNN.calls = 0
+    again = CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
+    assert FlakyCNN.calls == 0 and again.n_epochs_ == 4
+    np.testing.assert_array_equal(again.predict_proba(X), full.predict_proba(X))
+    longer = CNNTagger(**{**kw, "max_epochs": 5}, checkpoint_dir=tmp_path / "run").fit(X, Y)
+    assert longer.n_epochs_ == 5
+
+
+def test_checkpoint_max_epochs_split_equals_one_run(data, tmp_path):
+    X, Y = data
+    one = CNNTagger(**{**TINY, "max_epochs": 4}).fit(X, Y)
+    CNNTagger(**{**TINY, "max_epochs": 2}, checkpoint_dir=tmp_path).fit(X, Y)
+    two = CNNTagger(**{**TINY, "max_epochs": 4}, checkpoint_dir=tmp_path).fit(X, Y)
+    assert two.n_epochs_ == 4
+    np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+    # other parameters or other data: a separate run directory, a fresh start
+    CNNTagger(**{**TINY, "max_epochs": 1, "lr": 0.5}, checkpoint_dir=tmp_path).fit(X, Y)
+    other = CNNTagger(**{**TINY, "max_epochs": 1}, checkpoint_dir=tmp_path).fit(X, 1 - Y)
+    assert other.n_epochs_ == 1
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+# ----------------------------------------------------------- bad input
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(_net.TaggerNet, "initialize", fail)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda X, Y: (X[:, 0, 0], Y), "Reshape your data"),
+    (lambda X, Y: (X[..., None], Y), "single channel|4-D"),
+    (lambda X, Y: (np.repeat(X, 2, axis=1), Y), "single channel"),
+    (lambda X, Y: (X[:0], Y[:0]), "empty"),
+    (lambda X, Y: (X.astype(np.complex64), Y), "Complex"),
+    (lambda X, Y: (np.where(np.arange(40)[:, None, None, None] == 7, np.nan, X), Y), "sample 7"),
+    (lambda X, Y: (np.where(np.arange(40)[:, None, None, None] == 3, np.inf, X), Y), "sample 3"),
+    (lambda X, Y: (X, np.where(np.arange(40)[:, None] == 2, 2, Y)), "row 2"),
+    (lambda X, Y: (X, np.where(np.arange(40)[:, None] == 4, np.nan, Y)), "NaN"),
+    (lambda X, Y: (X, Y * 0.5), "Unknown label type"),
+    (lambda X, Y: (X[:-1], Y), "39 samples but y has 40"),
+])
+def test_bad_data_raises_before_training(data, no_training, make, match):
+    X, Y = data
+    Xb, Yb = make(X, Y.astype(np.float64))
+    with pytest.raises(ValueError, match=match):
+        CNNTagger(**TINY).fit(Xb, Yb)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(lr=-1.0), "lr"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(max_epochs=1.5), "max_epochs"),
+    (dict(patience=0), "patience"),
+    (dict(dropout=1.0), "dropout"),
+    (dict(valid_size=1.5), "valid_size"),
+    (dict(precision="float16"), "precision"),
+    (dict(threshold=1.5), "threshold"),
+    (dict(threshold="auto"), "threshold"),
+    (dict(threshold=[0.5, 0.5]), r"\(3,\)"),
+    (dict(threshold="f1", valid_size=None), "valid_size"),
+    (dict(module=torch.nn.Linear(2, 2)), "module"),
+    (dict(weighting="ignore_zeros"), "weighting"),
+])
+def test_bad_params_raise_before_training(data, no_training, params, match):
+    X, Y = data
+    with pytest.raises(ValueError, match=match):
+        CNNTagger(**{**TINY, **params}).fit(X, Y)
+
+
+def test_bad_side_inputs(data, no_training):
+    X, Y = data
+    with pytest.raises(ValueError, match="groups"):
+        CNNTagger(**TINY).fit(X, Y, groups=np.arange(39))
+    with pytest.raises(ValueError, match="playlist_counts"):
+        CNNTagger(**TINY).fit(X, Y, playlist_counts=np.ones((40, 2)))
+    with pytest.raises(ValueError, match="valid_size"):
+        CNNTagger(**TINY, valid_size=0.5).fit(X[:1], Y[:1])
+
+
+def test_predict_checks_input(fitted, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="fitted on"):
+        fitted.predict(np.zeros((2, 1, 16, 20), np.float32))
+    with pytest.raises(ValueError, match="sample 1"):
+        fitted.predict_proba(np.stack([X[0], X[1] * np.nan]))
