@@ -166,3 +166,23 @@ def test_waveform_window_follows_the_same_rule():
     out = waveform_window(y, sr=10, offset=3.0, duration=12.0)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, np.r_[y, np.zeros(20)])
+
+
+def test_skip_to_falls_back_to_decoding_when_seek_fails(audio_dir, monkeypatch):
+    from sktags.features import _audio_io
+
+    path = str(audio_dir / VIBE_MP3)
+    ref = load_window(path, sr=22050, offset=2.0, duration=1.0)
+
+    real_seek = sf.SoundFile.seek
+    failed = []
+
+    def seek_failing_once(self, frames, whence=0):
+        if frames and not failed:  # the explicit seek; read() seeks internally too
+            failed.append(frames)
+            raise sf.LibsndfileError(0, "seek failed")
+        return real_seek(self, frames, whence)
+
+    monkeypatch.setattr(sf.SoundFile, "seek", seek_failing_once)
+    np.testing.assert_array_equal(_audio_io.load_window(path, sr=22050, offset=2.0, duration=1.0), ref)
+    assert failed == [2 * 44100]

@@ -283,3 +283,15 @@ def test_lazy_public_import():
 
     assert sktags.MelSpectrogramTransformer is MelSpectrogramTransformer
     assert set(sktags.features.__all__) == {"MelSpectrogramTransformer", "extract_to_file"}
+
+
+def test_threading_backend_restores_blas_thread_limits():
+    """Concurrent chunks in one process must leave the BLAS pools as they found them."""
+    from joblib import parallel_config
+    from threadpoolctl import threadpool_info
+
+    before = [d["num_threads"] for d in threadpool_info()]
+    X = np.random.default_rng(4).standard_normal((16, 4000))
+    with parallel_config(backend="threading", n_jobs=4):
+        MelSpectrogramTransformer(**FAST, duration=0.5).transform(X)
+    assert [d["num_threads"] for d in threadpool_info()] == before

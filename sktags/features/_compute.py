@@ -4,10 +4,42 @@ Imports stay light (numpy, scipy.fft, soundfile, soxr, threadpoolctl) so
 that worker processes start fast; no scikit-learn or librosa here.
 """
 
+import threading
+from contextlib import contextmanager
+
 from threadpoolctl import threadpool_limits
 
 from ._audio_io import load_window, waveform_window
 from ._logmel import log_mel
+
+
+_lock = threading.Lock()
+_active = 0
+_limiter = None
+
+
+@contextmanager
+def _one_thread_per_worker():
+    """Limit BLAS/OpenMP pools to one thread while any chunk runs here.
+
+    Reference-counted, so that concurrent chunks in one process (joblib's
+    threading backend) restore the original limits only when the last one
+    ends; nested ``threadpool_limits`` contexts would restore them out of
+    order.
+    """
+    global _active, _limiter
+    with _lock:
+        if _active == 0:
+            _limiter = threadpool_limits(limits=1)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
 
 
 def compute_chunk(items, config):
@@ -33,7 +65,7 @@ def compute_chunk(items, config):
     results = []
     # BLAS / FFT libraries may start one thread per core in every worker;
     # with one clip per worker that only oversubscribes the machine.
-    with threadpool_limits(limits=1):
+    with _one_thread_per_worker():
         for position, kind, payload in items:
             if kind == "path":
                 try:

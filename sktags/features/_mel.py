@@ -91,6 +91,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     ``os.PathLike``; anything libsndfile reads: WAV, FLAC, OGG/Vorbis, Opus,
     MP3; any sample rate, mono or multichannel), a sequence of 1-D float
     waveforms at ``sr``, or a 2-D array ``(n_clips, n_samples)`` of waveforms.
+    Integer waveforms are converted to float32 without rescaling.
 
     **Output.** A float32 array ``(n_clips, 1, n_mels, n_frames)`` with
     ``n_frames = 1 + n_samples // hop_length`` for an even ``n_fft``, where
@@ -194,6 +195,22 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         out = np.empty((len(items), 1, *config["shape"]), dtype=np.float32)
         self._fill(items, out, config)
         return out
+
+    def fit_transform(self, X, y=None):
+        """Same as ``transform(X)`` (``fit`` learns nothing); validates once.
+
+        Parameters
+        ----------
+        X : sequence of paths, sequence of 1-D arrays, or array of shape (n_clips, n_samples)
+            Audio clips (see Notes of the class).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        features : ndarray of shape (n_clips, 1, n_mels, n_frames), dtype float32
+        """
+        return self.transform(X)
 
     def set_output(self, *, transform=None):
         """Refuse any container other than the default ndarray.
