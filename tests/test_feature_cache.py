@@ -223,3 +223,9 @@ def test_extract_to_file_on_error_zeros_and_defaults(clips, tmp_path):
         extract_to_file(clips, tmp_path / "x.npy", transformer="mel")
     X = np.zeros((2, 22050), np.float32)
     assert extract_to_file(X, tmp_path / "d.npy").shape == (2, 1, 96, 646)
+
+
+def test_memory_path_expands_user(clips, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    MelSpectrogramTransformer(**FAST, memory="~/mel-cache").transform(clips[:1])
+    assert len(_entries(tmp_path / "home" / "mel-cache")) == 1

@@ -57,8 +57,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         over a cluster. Each task handles a few clips one at a time with one
         BLAS/FFT thread (threadpoolctl), which is the fastest layout on CPUs.
     memory : None, str, os.PathLike or joblib.Memory, default=None
-        Directory of the per-file feature cache (a :class:`joblib.Memory`
-        gives its ``location``). Entries are keyed on the absolute path, the
+        Directory of the per-file feature cache (``~`` is expanded; a
+        :class:`joblib.Memory` gives its ``location``). Entries are keyed on the absolute path, the
         size and modification time of the file, every parameter that changes
         the output and the decoder and resampler versions; writes are atomic
         and a corrupt or partial entry is recomputed, never returned. Only
@@ -298,7 +298,9 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
             )
         try:
             memory = self.memory
-            memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)
+            if isinstance(memory, (str, os.PathLike)):
+                memory = os.path.expanduser(os.fspath(memory))
+            memory = check_memory(memory)
         except ValueError as exc:
             raise ValueError(
                 f"{name}: memory must be None, a directory path or a joblib.Memory, "
