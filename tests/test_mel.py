@@ -295,3 +295,17 @@ def test_threading_backend_restores_blas_thread_limits():
     with parallel_config(backend="threading", n_jobs=4):
         MelSpectrogramTransformer(**FAST, duration=0.5).transform(X)
     assert [d["num_threads"] for d in threadpool_info()] == before
+
+
+def test_30_s_preview_file_gives_the_whole_preview_with_paper_defaults(tmp_path):
+    """The released dataset's audio is 30 s previews: the 30-60 s window must not be silence."""
+    rng = np.random.default_rng(5)
+    y = (0.1 * rng.standard_normal(30 * 48000)).astype(np.float32)  # 30 s at 48 kHz
+    path = tmp_path / "preview.flac"
+    sf.write(str(path), y, 48000)
+    got = MelSpectrogramTransformer().transform([path])
+    assert got.shape == (1, 1, 96, 646)
+    ref, _ = librosa.load(str(path), sr=22050, mono=True)  # the whole preview
+    assert ref.shape == (661500,)
+    np.testing.assert_allclose(got[0, 0], librosa_logmel(ref), atol=1e-4)
+    assert got[0, 0, :, -3:].min() > 0  # content up to the very end
