@@ -1,0 +1,73 @@
+"""Argument parsing and error handling shared by every subcommand."""
+
+import argparse
+import os
+import sys
+
+from .._version import __version__
+from . import _demo, _evaluate, _extract, _fetch, _tag, _train
+from ._common import CLIError
+
+_COMMANDS = (_extract, _train, _tag, _evaluate, _fetch, _demo)
+
+_DESCRIPTION = """\
+Context auto-tagging of music audio (Ibrahim et al., ICASSP 2020).
+
+Typical use:
+  sktags demo --out demo_out                         # offline end-to-end demo
+  sktags extract audio/ -o feats.npy --cache .cache  # audio -> log-mel file
+  sktags train feats.npy --labels labels.csv -o model.joblib
+  sktags tag model.joblib song.mp3 --top-k 3
+  sktags evaluate model.joblib test_feats.npy --labels test_labels.csv
+"""
+
+
+def build_parser():
+    """The :class:`argparse.ArgumentParser` of ``sktags`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="sktags",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit status: 0 success, 1 data or file error, 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"sktags {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in _COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``sktags`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments, without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 on a data or file error (one line on stderr), 2 on a
+        usage error, 130 when interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error
+        return exc.code if isinstance(exc.code, int) else 2
+    debug = os.environ.get("SKTAGS_DEBUG", "") not in ("", "0")
+    try:
+        status = args.run(args)
+    except KeyboardInterrupt:
+        print(f"sktags {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, OSError, RuntimeError) as exc:
+        if debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "" if isinstance(exc, CLIError) else " (SKTAGS_DEBUG=1 shows the traceback)"
+        print(f"sktags {args.command}: error: {message}{hint}", file=sys.stderr)
+        return 1
+    return 0 if status is None else int(status)

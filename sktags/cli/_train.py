@@ -1,0 +1,236 @@
+"""``sktags train``: fit a CNNTagger on labelled audio or features."""
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._common import (
+    MODEL_FORMAT,
+    CLIError,
+    add_cache_arguments,
+    add_mel_arguments,
+    align,
+    features_for,
+    load_features,
+    mel_params,
+    read_groups_csv,
+    read_matrix_csv,
+    save_model,
+)
+
+HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
+
+#: The weighting configurations of the paper's Table 2 (plus TF-IDF alone).
+WEIGHTINGS = {
+    "none": None,
+    "exact_match": {"negative": "exact_match", "positive": None},
+    "ignore_zeros": {"negative": "ignore_zeros", "positive": None},
+    "tfidf": {"negative": None, "positive": "tfidf"},
+    "exact_match+tfidf": {"negative": "exact_match", "positive": "tfidf"},
+    "ignore_zeros+tfidf": {"negative": "ignore_zeros", "positive": "tfidf"},
+}
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "train",
+        help=HELP,
+        description=(
+            "Train the paper's CNN with the sample-level weighted cross-entropy. DATA is an "
+            "audio folder whose files are named by track id (e.g. 3135556.mp3), or a feature "
+            "file from `sktags extract`. LABELS is a CSV in the released dataset's format: "
+            "a track id column, then one 0/1 column per context. Progress is printed per "
+            "epoch. Training checkpoints every epoch; run the same command again after an "
+            "interruption and it resumes from the last completed epoch."
+        ),
+    )
+    p.add_argument("data", metavar="DATA", help="audio folder or FEATURES.npy")
+    p.add_argument("--labels", required=True, metavar="CSV", help="track id + one 0/1 column per context")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (joblib)")
+    p.add_argument(
+        "--counts",
+        metavar="CSV",
+        help="playlist counts n_{i,c} in the labels' format (required by tfidf weighting)",
+    )
+    p.add_argument(
+        "--groups", metavar="CSV", help="track id -> group (artist) table; keeps the validation split group-disjoint"
+    )
+    p.add_argument("--group-column", default=None, help="group column (default: artist_id, else the 2nd)")
+    p.add_argument(
+        "--weighting",
+        choices=list(WEIGHTINGS),
+        default="ignore_zeros",
+        help="confidence weights of the loss (Table 2 of the paper; default: ignore_zeros)",
+    )
+    p.add_argument("--epochs", type=int, default=100, help="maximum number of epochs (default 100)")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=0.1, help="Adadelta learning rate (paper: 0.1)")
+    p.add_argument("--valid-size", type=float, default=0.1, help="internal validation share")
+    p.add_argument(
+        "--threshold",
+        default="0.5",
+        help="decision threshold: a number, or 'f1' to tune one per context on the validation split",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="where to checkpoint (default: MODEL.ckpt, removed after success)",
+    )
+    p.add_argument("--skip-missing", action="store_true", help="ignore labelled tracks without audio/features")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
+    add_cache_arguments(p)
+    add_mel_arguments(p)
+    p.set_defaults(run=run)
+    return p
+
+
+def _threshold(value):
+    if value == "f1":
+        return "f1"
+    try:
+        t = float(value)
+    except ValueError:
+        raise CLIError(f"--threshold must be a number in [0, 1] or 'f1', got {value!r}") from None
+    if not 0.0 <= t <= 1.0:
+        raise CLIError(f"--threshold must be in [0, 1], got {t}")
+    return t
+
+
+def run(args):
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise CLIError(f"output directory {str(out.parent)!r} does not exist")
+    threshold = _threshold(args.threshold)
+    if args.epochs < 1:
+        raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
+    ids, names, Y = read_matrix_csv(args.labels, what="labels")
+    counts = None
+    if args.counts:
+        c_ids, c_names, C = read_matrix_csv(args.counts, what="counts", binary=False)
+        if c_names != names:
+            raise CLIError(
+                f"counts file {args.counts!r} has columns {c_names}, labels file has {names}"
+            )
+        _, pos = align(ids, c_ids, what="labelled tracks", where=f"counts file {args.counts!r}")
+        counts = C[pos]
+    weighting_cfg = WEIGHTINGS[args.weighting]
+    if weighting_cfg and weighting_cfg["positive"] == "tfidf" and counts is None:
+        raise CLIError(f"--weighting {args.weighting} needs playlist counts: pass --counts CSV")
+
+    ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else out.with_name(out.name + ".ckpt")
+    ckpt.mkdir(parents=True, exist_ok=True)
+
+    data = Path(args.data)
+    if data.suffix == ".npy":
+        _, meta = load_features(data)
+        transformer_params = meta["transformer"]
+    else:
+        transformer_params = mel_params(args)
+    verbose = 0 if args.quiet else 1
+    if data.suffix != ".npy" and data.is_dir():
+        # Extract once into the checkpoint folder, so that a resumed run skips it.
+        X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose)
+    else:
+        X, kept_ids, keep = features_for(
+            [data], ids, args=args, what="labelled tracks", skip_missing=args.skip_missing,
+            verbose=verbose,
+        )
+    if keep is not None and len(keep) < len(ids):
+        print(f"using {len(keep)} of {len(ids)} labelled tracks (--skip-missing)")
+        Y = Y[keep]
+        counts = None if counts is None else counts[keep]
+    groups = None
+    if args.groups:
+        table = read_groups_csv(args.groups, args.group_column)
+        missing = [t for t in kept_ids if t not in table]
+        if missing:
+            raise CLIError(
+                f"{len(missing)} tracks have no group in {args.groups!r} (e.g. {missing[0]!r})"
+            )
+        groups = np.asarray([table[t] for t in kept_ids])
+
+    from sklearn.pipeline import Pipeline
+
+    from ..features import MelSpectrogramTransformer
+    from ..models import CNNTagger
+    from ..weighting import ContextWeightEstimator
+
+    weighting = None if weighting_cfg is None else ContextWeightEstimator(**weighting_cfg)
+    tagger = CNNTagger(
+        weighting=weighting,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        valid_size=args.valid_size if args.valid_size > 0 else None,
+        threshold=threshold,
+        device=args.device,
+        precision=args.precision,
+        random_state=args.random_state,
+        checkpoint_dir=str(ckpt / "tagger"),
+        verbose=verbose,
+    )
+    print(
+        f"training on {len(Y)} tracks x {len(names)} contexts, features {tuple(X.shape[1:])}, "
+        f"weighting={args.weighting}, device={args.device}"
+    )
+    start = time.perf_counter()
+    fit_kwargs = {}
+    if counts is not None:
+        fit_kwargs["playlist_counts"] = counts
+    if groups is not None:
+        fit_kwargs["groups"] = groups
+    tagger.fit(X, Y, **fit_kwargs)
+    elapsed = time.perf_counter() - start
+    mel = MelSpectrogramTransformer(**transformer_params)
+    pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
+    bundle = {
+        "format": MODEL_FORMAT,
+        "version": 1,
+        "target_names": list(names),
+        "pipeline": pipeline,
+        "weighting": args.weighting,
+        "n_train": int(len(Y)),
+    }
+    save_model(out, bundle)
+    if not args.checkpoint_dir:
+        shutil.rmtree(ckpt, ignore_errors=True)
+    print(f"trained in {elapsed:.1f} s; model written to {out}")
+    return 0
+
+
+def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
+    """Extract the labelled tracks' features into ``ckpt``, or reuse them."""
+    import json
+
+    from ..features import extract_to_file
+    from ._common import audio_by_id, make_transformer
+
+    by_id = audio_by_id(folder)
+    keep, _ = align(
+        ids, list(by_id), what="labelled tracks", where=str(folder), skip_missing=args.skip_missing
+    )
+    kept_ids = [ids[i] for i in keep]
+    params = mel_params(args)
+    feats, index = ckpt / "features.npy", ckpt / "features.json"
+    signature = {"ids": kept_ids, "transformer": params}
+    if feats.is_file() and index.is_file():
+        try:
+            if json.loads(index.read_text(encoding="utf-8")) == signature:
+                print(f"reusing features extracted earlier in {feats}")
+                return np.load(feats, mmap_mode="r"), kept_ids, keep
+        except (ValueError, OSError):
+            pass
+    mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
+    print(f"extracting log-mels of {len(kept_ids)} files ...")
+    X = extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel)
+    from ._common import write_text_atomic
+
+    write_text_atomic(index, json.dumps(signature))
+    return X, kept_ids, keep

@@ -1,0 +1,333 @@
+"""The ``sktags`` command line, run in-process through ``main([...])``.
+
+Every data set here is tiny (1 s clips, 16 mel bands, 1-2 epochs): the tests
+check behaviour (files, formats, exit codes, alignment, resumption), and
+compare the command line's numbers with the library computed directly.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sktags.cli import main
+
+TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
+MEL_PARAMS = {"offset": 0.0, "duration": 1.0, "n_mels": 16, "hop_length": 1024}
+
+
+def _run(capsys, argv):
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _assert_one_line_error(status, err, *needles):
+    assert status == 1
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """24 one-second WAV clips named by track id, with labels, counts and groups."""
+    from sktags.demo import make_context_mixtures
+
+    root = tmp_path_factory.mktemp("cli_data")
+    mix = make_context_mixtures(24, clip_duration=1.0, random_state=0, hidden_share=0.3)
+    audio = root / "audio"
+    audio.mkdir()
+    ids = [str(1000 + i) for i in range(len(mix.data))]
+    for tid, y in zip(ids, mix.data):
+        sf.write(audio / f"{tid}.wav", y, mix.sr)
+    names = list(mix.target_names)
+
+    def write(path, header, rows):
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+
+    labels = write(root / "labels.csv", ["song_id", *names],
+                   [[t, *map(int, r)] for t, r in zip(ids, mix.target_observed)])
+    # The counts file lists the tracks in another order: it must be aligned on id.
+    order = np.arange(len(ids))[::-1]
+    counts = write(root / "counts.csv", ["song_id", *names],
+                   [[ids[i], *map(int, mix.playlist_counts[i])] for i in order])
+    groups = write(root / "groups.csv", ["song_id", "artist_id"],
+                   [[t, i % 6] for i, t in enumerate(ids)])
+    return {"root": root, "audio": audio, "ids": ids, "names": names, "labels": labels,
+            "counts": counts, "groups": groups, "Y": mix.target_observed}
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    """A model trained once through the CLI (2 epochs, TF-IDF + ignore-zeros weights)."""
+    out = tmp_path_factory.mktemp("cli_model") / "model.joblib"
+    status = main(["train", str(dataset["audio"]), "--labels", str(dataset["labels"]),
+                   "--counts", str(dataset["counts"]), "--groups", str(dataset["groups"]),
+                   "--weighting", "ignore_zeros+tfidf", "--epochs", "2", "--batch-size", "8",
+                   "--lr", "1.0", "-q", "-o", str(out), *TINY_MEL])
+    assert status == 0
+    return out
+
+
+# ----------------------------------------------------------------- general behaviour
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["extract"], ["train"], ["tag"], ["evaluate"], ["fetch-previews"], ["demo"]]
+)
+def test_help_everywhere(capsys, command):
+    status, out, _ = _run(capsys, [*command, "--help"])
+    assert status == 0
+    assert "usage: sktags" in out
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["train", "somewhere"]) == 2  # --labels and -o are required
+    assert main(["tag", "model.joblib", "x.wav", "--format", "xml"]) == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    import sktags
+
+    status, out, _ = _run(capsys, ["--version"])
+    assert status == 0 and sktags.__version__ in out
+
+
+def test_python_dash_m_and_fast_help():
+    """``python -m sktags --help`` works and does not import torch."""
+    code = (
+        "import sys; from sktags.cli import main; rc = main(['--help']); "
+        "assert 'torch' not in sys.modules, 'torch imported by --help'; sys.exit(rc)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([sys.executable, "-m", "sktags", "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("sktags ")
+
+
+# ----------------------------------------------------------------- extract
+
+
+def test_extract_matches_library_and_writes_index(capsys, tmp_path, dataset):
+    from sktags.features import MelSpectrogramTransformer
+
+    out = tmp_path / "feats.npy"
+    status, stdout, _ = _run(capsys, ["extract", str(dataset["audio"]), "-o", str(out), "-q",
+                                      "--dtype", "float16", *TINY_MEL])
+    assert status == 0, stdout
+    X = np.load(out, mmap_mode="r")
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["ids"] == dataset["ids"]  # sorted file names = track ids
+    assert X.dtype == np.float16 and X.shape == (24, 1, 16, 22)
+    expected = MelSpectrogramTransformer(**MEL_PARAMS).transform(meta["files"])
+    np.testing.assert_allclose(X.astype(np.float32), expected, atol=0.02)
+    assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob("*.part"))
+
+
+def test_extract_bad_paths_one_line(capsys, tmp_path):
+    out = tmp_path / "feats.npy"
+    status, _, err = _run(capsys, ["extract", str(tmp_path / "missing"), "-o", str(out)])
+    _assert_one_line_error(status, err, "no such file or folder", "missing")
+    (tmp_path / "empty").mkdir()
+    status, _, err = _run(capsys, ["extract", str(tmp_path / "empty"), "-o", str(out)])
+    _assert_one_line_error(status, err, "no audio files")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wav file")
+    status, _, err = _run(capsys, ["extract", str(broken), "-o", str(out), "-q", *TINY_MEL])
+    _assert_one_line_error(status, err, "broken.wav")
+    assert not out.exists() and not list(tmp_path.glob(".*"))  # nothing half-written
+
+
+# ----------------------------------------------------------------- CSV and id errors
+
+
+def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
+    model = tmp_path / "m.joblib"
+    base = ["train", str(dataset["audio"]), "-o", str(model), "--epochs", "1", "-q", *TINY_MEL]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("song_id,club,dance\n1000,1,0\n1001,2,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "line 3", "'club'", "0 or 1")
+
+    bad.write_text("song_id,club\n1000,1\n1000,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "duplicate track id '1000'")
+
+    bad.write_text("song_id,club,dance\n1000,1\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "line 2", "2 fields")
+
+    bad.write_text("song_id,club\n1000,1\n999999,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "1 of 2", "'999999'", "--skip-missing")
+
+    status, _, err = _run(capsys, [*base, "--labels", str(tmp_path / "nope.csv")])
+    _assert_one_line_error(status, err, "labels file not found")
+
+    status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),
+                                   "--weighting", "exact_match+tfidf"])
+    _assert_one_line_error(status, err, "--counts")
+    assert not model.exists()
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*"))
+
+
+# ----------------------------------------------------------------- train / tag / evaluate
+
+
+def test_train_writes_a_model_bundle(trained, dataset):
+    bundle = joblib.load(trained)
+    assert bundle["format"] == "sktags-model"
+    assert bundle["target_names"] == dataset["names"]
+    tagger = bundle["pipeline"].named_steps["tagger"]
+    assert tagger.weighting_.negative == "ignore_zeros"
+    assert tagger.weighting_.positive == "tfidf"
+    assert tagger.n_epochs_ <= 2
+    # the default checkpoint folder is removed after success
+    assert not trained.with_name(trained.name + ".ckpt").exists()
+
+
+def test_tag_formats_match_pipeline(capsys, trained, dataset):
+    files = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[:3]
+    pipeline = joblib.load(trained)["pipeline"]
+    expected = pipeline.predict_proba(files)
+    names = dataset["names"]
+
+    status, out, _ = _run(capsys, ["tag", str(trained), *files, "--format", "json"])
+    assert status == 0
+    result = json.loads(out)
+    assert [r["file"] for r in result] == files
+    for r, p in zip(result, expected):
+        got = {t["context"]: t["probability"] for t in r["tags"]}
+        np.testing.assert_allclose([got[n] for n in names], p, atol=1e-6)
+        probs = [t["probability"] for t in r["tags"]]
+        assert probs == sorted(probs, reverse=True)
+
+    status, out, _ = _run(capsys, ["tag", str(trained), *files, "--format", "csv", "--top-k", "2"])
+    rows = list(csv.DictReader(out.splitlines()))
+    assert status == 0 and len(rows) == 2 * len(files)
+    for i, f in enumerate(files):
+        top = np.argsort(-expected[i], kind="stable")[:2]
+        mine = [r for r in rows if r["file"] == f]
+        assert [r["context"] for r in mine] == [names[j] for j in top]
+
+    status, out, _ = _run(capsys, ["tag", str(trained), str(dataset["audio"]), "--top-k", "1"])
+    assert status == 0
+    assert out.count(".wav") == 24 and "decision threshold" in out
+
+    status, _, err = _run(capsys, ["tag", str(dataset["labels"]), *files])
+    _assert_one_line_error(status, err, "not a readable sktags model")
+
+
+def test_evaluate_matches_context_report(capsys, trained, dataset, tmp_path):
+    from sktags.metrics import context_report, tune_thresholds
+
+    files = [str(dataset["audio"] / f"{t}.wav") for t in dataset["ids"]]
+    P = joblib.load(trained)["pipeline"].predict_proba(files)
+    Y = dataset["Y"]
+    report_json = tmp_path / "report.json"
+    status, out, _ = _run(capsys, ["evaluate", str(trained), str(dataset["audio"]),
+                                   "--labels", str(dataset["labels"]), "--json", str(report_json),
+                                   "--tune-on", str(dataset["audio"]),
+                                   "--tune-labels", str(dataset["labels"])])
+    assert status == 0
+    expected = context_report(Y, P, threshold=0.5, target_names=dataset["names"])
+    assert str(expected) in out
+    saved = json.loads(report_json.read_text())
+    assert saved["report"]["macro avg"]["f1"] == pytest.approx(
+        expected.to_dict()["macro avg"]["f1"], nan_ok=True)
+    t = tune_thresholds(Y, P)
+    assert list(saved["tuned_thresholds"].values()) == pytest.approx(list(map(float, t)))
+
+
+def test_extract_then_train_and_tag_from_features(capsys, tmp_path, dataset):
+    feats = tmp_path / "f.npy"
+    assert main(["extract", str(dataset["audio"]), "-o", str(feats), "-q", *TINY_MEL]) == 0
+    model = tmp_path / "m.joblib"
+    ckpt = tmp_path / "ckpt"
+    argv = ["train", str(feats), "--labels", str(dataset["labels"]), "--weighting", "none",
+            "--epochs", "1", "--batch-size", "8", "-o", str(model), "--checkpoint-dir", str(ckpt)]
+    status, out, _ = _run(capsys, argv)
+    assert status == 0, out
+    assert list(ckpt.rglob("checkpoint.pt"))  # an explicit checkpoint folder is kept
+    first = joblib.load(model)["pipeline"]
+    # the front end stored with the model is the one the features were made with
+    assert first.named_steps["mel"].n_mels == 16
+    # Run again with one more epoch: it resumes from the checkpoint (1 more epoch, not 2).
+    status, out, _ = _run(capsys, [*argv[:-6], "--epochs", "2", *argv[-4:]])
+    assert status == 0
+    again = joblib.load(model)["pipeline"].named_steps["tagger"]
+    assert again.n_epochs_ == 2
+    status, out, _ = _run(capsys, ["tag", str(model), str(feats), "--format", "json"])
+    assert status == 0 and len(json.loads(out)) == 24
+
+
+def test_train_skip_missing(capsys, tmp_path, dataset):
+    labels = tmp_path / "labels.csv"
+    lines = dataset["labels"].read_text().splitlines()
+    labels.write_text("\n".join([*lines, "424242," + ",".join("0" * len(dataset["names"]))]) + "\n")
+    model = tmp_path / "m.joblib"
+    status, out, _ = _run(capsys, ["train", str(dataset["audio"]), "--labels", str(labels),
+                                   "--skip-missing", "--epochs", "1", "-q", "--weighting", "none",
+                                   "-o", str(model), *TINY_MEL])
+    assert status == 0
+    assert "using 24 of 25" in out
+
+
+# ----------------------------------------------------------------- fetch-previews
+
+
+def test_fetch_previews_against_loopback(capsys, tmp_path):
+    from _http import LoopbackServer, Response
+
+    mp3 = b"ID3" + bytes(500)
+    ids = tmp_path / "ids.csv"
+    ids.write_text("song_id,car\n11,1\n22,0\n")
+    with LoopbackServer() as srv:
+        srv.route("/track/11", Response(200, json.dumps({"id": 11, "preview": srv.url("/p/11.mp3")}).encode()))
+        srv.route("/p/11.mp3", Response(200, mp3))
+        srv.route("/track/22", Response(200, b'{"id": 22, "preview": ""}'))
+        status, out, _ = _run(capsys, ["fetch-previews", str(ids), "-o", str(tmp_path / "mp3"),
+                                       "--api-url", srv.url("/track/{id}"), "--jobs", "2",
+                                       "--report", str(tmp_path / "problems.csv")])
+    assert status == 0, out
+    assert (tmp_path / "mp3" / "11.mp3").read_bytes() == mp3
+    assert not (tmp_path / "mp3" / "22.mp3").exists()
+    assert "downloaded 1" in out and "no preview 1" in out
+    assert "22,unavailable" in (tmp_path / "problems.csv").read_text()
+
+
+# ----------------------------------------------------------------- demo
+
+
+def test_demo_quick(capsys, tmp_path):
+    out_dir = tmp_path / "demo"
+    status, out, err = _run(capsys, ["demo", "--quick", "--out", str(out_dir)])
+    assert status == 0, err
+    for needle in ("REAL", "CONSTRUCTED", "TABLE 2", "TRUE labels", "OBSERVED", "TABLE 1"):
+        assert needle in out
+    results = json.loads((out_dir / "results.json").read_text())
+    table = results["table2_true_labels"]
+    assert list(table) == ["No weights", "Negative (exact match)", "Negative (ignore zeros)",
+                           "Both (exact match)", "Both (ignore zeros)"]
+    for row in table.values():
+        assert set(row) == {"hamming_loss", "roc_auc", "recall", "precision", "f1", "tn_rate"}
+    for name in ("fig1_cooccurrence.png", "released_weights.png", "bundled_logmels.png",
+                 "constructed_table2.png", "table2_true_labels.csv", "table2_observed_labels.csv"):
+        assert (out_dir / name).stat().st_size > 0, name
+    assert not list(out_dir.glob("*.part"))
