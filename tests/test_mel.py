@@ -309,3 +309,14 @@ def test_30_s_preview_file_gives_the_whole_preview_with_paper_defaults(tmp_path)
     assert ref.shape == (661500,)
     np.testing.assert_allclose(got[0, 0], librosa_logmel(ref), atol=1e-4)
     assert got[0, 0, :, -3:].min() > 0  # content up to the very end
+
+
+def test_decode_error_in_parallel_workers_raises_and_leaves_the_pool_usable(audio, tmp_path):
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF" + os.urandom(400))
+    good = [str(audio / TRUMPET)] * 12
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0, n_jobs=2)
+    with pytest.raises(ValueError, match=r"X\[3\].*garbage\.wav"):
+        mel.transform(good[:3] + [garbage] + good)
+    out = mel.transform(good)
+    np.testing.assert_array_equal(out, mel.set_params(n_jobs=1).transform(good))
