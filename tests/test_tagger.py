@@ -358,6 +358,22 @@ def test_fit_reads_x_in_batches_and_chunks(data, monkeypatch):
     assert max(reads) == 10
 
 
+def test_loader_workers_give_the_same_model(data):
+    X, Y = data
+    a = CNNTagger(**TINY).fit(X, Y)
+    b = CNNTagger(**TINY, num_workers=1).fit(X, Y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_verbose_prints_the_epoch_table(data, capsys):
+    X, Y = data
+    CNNTagger(**{**TINY, "max_epochs": 1}, verbose=1).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+    CNNTagger(**{**TINY, "max_epochs": 1}).fit(X, Y)
+    assert capsys.readouterr().out == ""
+
+
 # -------------------------------------------------------- persistence
 
 
@@ -369,6 +385,19 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
     joblib.dump(fitted, tmp_path / "t.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "t.joblib").predict_proba(X), expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
+def test_cuda_trained_model_unpickles_on_cpu(fitted, data):
+    """The device bookkeeping of a net trained on CUDA is moved to the CPU on load."""
+    X, _ = data
+    as_if_gpu = pickle.loads(pickle.dumps(fitted))
+    as_if_gpu.device_ = "cuda"
+    as_if_gpu.net_.device = "cuda"
+    with pytest.warns(Warning, match="(?i)cuda"):
+        loaded = pickle.loads(pickle.dumps(as_if_gpu))
+    assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
 
 
 def test_device(data):

@@ -176,5 +176,5 @@ def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed
         num_workers=int(num_workers),
         pin_memory=bool(pin_memory),
         generator=generator,
-        persistent_workers=False,
+        persistent_workers=int(num_workers) > 0,
     )
