@@ -9,6 +9,11 @@ tones, plus noise) in a temporary directory, then times in one run:
 * ``MelSpectrogramTransformer(n_jobs=1)`` and ``(n_jobs=-1)``;
 * the per-file cache: a second ``transform`` with ``memory=`` set.
 
+"cores used" (CPU time of the process and its workers over wall time) shows
+how much CPU each pipeline actually got: on a machine shared with other
+sessions (Linux autogroup scheduling shares CPU per session, not per
+process), n_jobs=-1 cannot get more than the session's share.
+
 Each figure is the best of ``--repeat`` runs after one untimed warm-up
 (librosa's first call and joblib's worker start-up are excluded; the cold
 n_jobs=-1 time, worker start-up included, is printed too). Targets on a
@@ -24,6 +29,7 @@ Usage::
 import argparse
 import glob
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -83,15 +89,38 @@ def baseline(paths):
     return out
 
 
+def cpu_seconds():
+    """CPU time of this process and its live children (joblib workers), Linux."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    total = r.ru_utime + r.ru_stime
+    me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def best_time(fn, repeat):
-    """Best and median wall time of ``repeat`` calls, and the last result."""
-    times = []
+    """Best and median wall time of ``repeat`` calls, cores used, last result.
+
+    "Cores used" is CPU time (this process and its workers) over wall time,
+    median over the runs: on a shared machine it shows how much CPU the
+    pipeline actually got.
+    """
+    times, cores = [], []
     result = None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         result = fn()
-        times.append(time.perf_counter() - t0)
-    return (min(times), float(np.median(times))), result
+        wall = time.perf_counter() - t0
+        times.append(wall)
+        cores.append((cpu_seconds() - c0) / wall)
+    return (min(times), float(np.median(times)), float(np.median(cores))), result
 
 
 def main(argv=None):
@@ -156,11 +185,14 @@ def main(argv=None):
         ("MelSpectrogramTransformer(n_jobs=-1)", t_par),
         ("  second pass with memory= (cache hits)", t_hit),
     ]
-    print(f"{'pipeline':<53} {'files/s':>8} {'ratio':>7} | {'median':>7} {'ratio':>7}")
-    for name, (best, med) in rows:
+    print(
+        f"{'pipeline':<53} {'files/s':>8} {'ratio':>7} | {'median':>7} {'ratio':>7} | "
+        f"{'cores used':>10}"
+    )
+    for name, (best, med, used) in rows:
         print(
             f"{name:<53} {n / best:8.1f} {t_base[0] / best:6.2f}x | "
-            f"{n / med:7.1f} {t_base[1] / med:6.2f}x"
+            f"{n / med:7.1f} {t_base[1] / med:6.2f}x | {used:10.2f}"
         )
     print(f"first pass with memory= (computes and writes the cache): {n / t_fill:.1f} files/s")
     print(f"cold n_jobs=-1 call on 4 files, worker start-up included: {t_cold:.2f} s")
