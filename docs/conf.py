@@ -21,7 +21,6 @@ extensions = [
     "numpydoc",
 ]
 
-templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
