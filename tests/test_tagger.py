@@ -333,6 +333,34 @@ def test_float16_memmap_streams_and_matches_in_memory(data, tmp_path):
     assert len(pickle.dumps(from_disk)) < 200_000
 
 
+def test_memmap_pages_are_released_without_losing_data(data, tmp_path):
+    """Read pages of a shared memmap are unmapped (MADV_DONTNEED) after each batch;
+    copy-on-write maps, whose private changes that would discard, are left alone."""
+    X, Y = data
+    path = tmp_path / "mels.f32"
+    np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)[:] = X
+    shared = np.memmap(path, dtype=np.float32, mode="r+", shape=X.shape)
+    private = np.memmap(path, dtype=np.float32, mode="c", shape=X.shape)
+    assert _data._file_mapping(shared) is shared._mmap
+    assert _data._file_mapping(shared[5:]) is shared._mmap  # views too
+    assert _data._file_mapping(np.asarray(shared)) is shared._mmap
+    assert _data._file_mapping(private) is None
+    assert _data._file_mapping(X) is None
+
+    shared[0] = 1.0  # written through the shared map: must survive the page release
+    private[1] = 2.0  # a private change: must not be dropped
+    a = CNNTagger(**TINY).fit(shared, Y)
+    b = CNNTagger(**TINY).fit(private, Y)
+    assert (shared[0] == 1.0).all() and (private[1] == 2.0).all()
+    assert (np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)[0] == 1.0).all()
+    expected = X.copy()
+    expected[0] = 1.0
+    np.testing.assert_array_equal(a.predict_proba(shared), a.predict_proba(expected))
+    expected[1] = 2.0
+    np.testing.assert_array_equal(
+        b.predict_proba(private), CNNTagger(**TINY).fit(expected, Y).predict_proba(expected))
+
+
 def test_fit_reads_x_in_batches_and_chunks(data, monkeypatch):
     """No step of fit indexes more rows of X than one batch or one validation chunk."""
     X, Y = data

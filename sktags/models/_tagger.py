@@ -219,7 +219,10 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     **Memory.** ``X`` may be an ``np.memmap`` of float16 or float32: it is
     validated chunk by chunk and read one batch at a time (converted to
-    float32 per batch), so training never holds a full copy in memory.
+    float32 per batch), so training never holds a full copy in memory. The
+    pages of a shared memmap that were read are unmapped again after each
+    batch (``MADV_DONTNEED``; they stay in the page cache), so that they do
+    not pile up in the resident memory of the process either.
 
     **Checkpoints.** With ``checkpoint_dir``, the state at the end of every
     epoch (weights, best weights so far, optimizer, history and random
