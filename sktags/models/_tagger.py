@@ -145,7 +145,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     valid_size : float, int or None, default=0.1
         Fraction (or number) of the training samples held out for the
         validation loss (early stopping) and for ``threshold="f1"``. With
-        ``groups`` the split is group-disjoint. None disables validation:
+        ``groups`` the split is group-disjoint and ``valid_size`` counts
+        groups, as in :class:`~sklearn.model_selection.GroupShuffleSplit`.
+        The split is random, not stratified. None disables validation:
         training runs ``max_epochs`` epochs and keeps the final weights.
     threshold : float, array-like of shape (n_labels,) or "f1", default=0.5
         Decision threshold(s) of :meth:`predict` on the probabilities (a
