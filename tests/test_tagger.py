@@ -200,7 +200,8 @@ def test_playlist_counts_reach_the_weighting(data):
     tagger = CNNTagger(**TINY, weighting=ContextWeightEstimator(positive="tfidf"))
     tagger.fit(X, Y, playlist_counts=counts)
     train = np.setdiff1d(np.arange(len(Y)), tagger.valid_indices_)
-    reference = ContextWeightEstimator(positive="tfidf").fit(Y[train], playlist_counts=counts[train])
+    reference = ContextWeightEstimator(positive="tfidf")
+    reference.fit(Y[train], playlist_counts=counts[train])
     np.testing.assert_array_equal(tagger.weighting_.transform(Y, playlist_counts=counts),
                                   reference.transform(Y, playlist_counts=counts))
     with pytest.raises(ValueError, match="tfidf"):  # the weighting's own error, before training
@@ -327,7 +328,8 @@ def test_float16_memmap_streams_and_matches_in_memory(data, tmp_path):
     from_disk = CNNTagger(**TINY).fit(mm, Y)
     # float16 -> float32 per batch is exact, so this equals training on the float32 copy
     in_memory = CNNTagger(**TINY).fit(np.asarray(mm, dtype=np.float32), Y)
-    np.testing.assert_array_equal(from_disk.predict_proba(mm), in_memory.predict_proba(X.astype(np.float16)))
+    np.testing.assert_array_equal(from_disk.predict_proba(mm),
+                                  in_memory.predict_proba(X.astype(np.float16)))
     # the fitted tagger keeps no reference to the training data
     assert b"mels.f16" not in pickle.dumps(from_disk)
     assert len(pickle.dumps(from_disk)) < 200_000

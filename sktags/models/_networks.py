@@ -80,7 +80,8 @@ class TaggerCNN(nn.Module):
         super().__init__()
         filters = tuple(int(f) for f in filters)
         if not filters or min(filters) < 1:
-            raise ValueError(f"filters must be a non-empty sequence of positive ints, got {filters!r}.")
+            raise ValueError(
+                f"filters must be a non-empty sequence of positive ints, got {filters!r}.")
         self.input_shape = (1, int(n_mels), int(n_frames))
         self.input_norm = nn.BatchNorm2d(1)
         layers = []

@@ -536,7 +536,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             weighting.fit(Y[train_idx], playlist_counts=part(train_idx))
             W = np.empty_like(Yf)
             W[train_idx] = self._checked_weights(
-                weighting.transform(Y[train_idx], playlist_counts=part(train_idx)), len(train_idx), m)
+                weighting.transform(Y[train_idx], playlist_counts=part(train_idx)),
+                len(train_idx), m)
             if valid_idx is not None:
                 W[valid_idx] = self._checked_weights(
                     weighting.transform(Y[valid_idx], playlist_counts=part(valid_idx)),
