@@ -4,8 +4,6 @@ Their state is derived from the net's history wherever possible, so that a
 training resumed from a checkpoint continues exactly where it stopped.
 """
 
-import copy
-import io
 import json
 import os
 import tempfile
@@ -133,7 +131,7 @@ def save_checkpoint(path, net, best_state, extra):
     state = {
         "format": 1,
         "module": _state_to_cpu(net.module_.state_dict()),
-        "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+        "optimizer": net.optimizer_.state_dict(),  # serialised at once: no copy needed
         "best_module": best_state,
         "history": _history_json(net.history),
         "torch_rng": torch.get_rng_state(),
@@ -143,12 +141,10 @@ def save_checkpoint(path, net, best_state, extra):
     }
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
     fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getbuffer())
+            torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
