@@ -471,8 +471,10 @@ def test_checkpoint_resume_equals_uninterrupted(data, tmp_path):
     (run_dir,) = (tmp_path / "run").iterdir()
     assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.json"]
 
+    (run_dir / ".checkpoint-killed.tmp").write_bytes(b"half a checkpoint")
     resumed = CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
     assert resumed.n_epochs_ == 4
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.json"]
     np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
     assert [r["valid_loss"] for r in resumed.net_.history] == [
         r["valid_loss"] for r in full.net_.history]

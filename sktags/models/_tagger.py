@@ -506,6 +506,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             run_dir = os.path.join(os.fspath(self.checkpoint_dir), f"cnntagger-{fingerprint[:20]}")
             os.makedirs(run_dir, exist_ok=True)
             checkpoint_file = os.path.join(run_dir, CHECKPOINT_NAME)
+            for name in os.listdir(run_dir):  # left by a process killed while saving
+                if name.startswith(".") and name.endswith(".tmp"):
+                    os.unlink(os.path.join(run_dir, name))
             checkpoint = load_checkpoint(checkpoint_file)
             if checkpoint is not None:
                 if checkpoint.get("fingerprint") != fingerprint:
