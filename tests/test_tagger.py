@@ -487,6 +487,10 @@ def test_checkpoint_resume_equals_uninterrupted(data, tmp_path):
     longer = CNNTagger(**{**kw, "max_epochs": 5}, checkpoint_dir=tmp_path / "run").fit(X, Y)
     assert longer.n_epochs_ == 5
 
+    (run_dir / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint.pt is not a readable"):
+        CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
+
 
 def test_checkpoint_max_epochs_split_equals_one_run(data, tmp_path):
     X, Y = data

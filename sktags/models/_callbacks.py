@@ -158,6 +158,11 @@ def load_checkpoint(path, map_location="cpu"):
     """Read a checkpoint written by :func:`save_checkpoint`; None when absent."""
     if not os.path.exists(path):
         return None
-    state = torch.load(path, map_location=map_location, weights_only=True)
-    state["history"] = json.loads(state["history"])
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+        state["history"] = json.loads(state["history"])
+    except Exception as exc:
+        raise ValueError(
+            f"{path} is not a readable CNNTagger checkpoint ({exc}); delete it to start "
+            "this training over.") from exc
     return state
