@@ -238,6 +238,48 @@ def test_report_subset_and_errors():
         plot_context_report(report)
 
 
+def test_report_bars_from_the_real_context_report():
+    from sktags.metrics import context_report, tune_thresholds
+
+    rng = np.random.RandomState(3)
+    Y = random_labels(3, n=80, m=5)
+    Y[:, 4] = 0  # a context without positives: ROC-AUC NaN, its bar left out
+    scores = np.clip(0.6 * Y + 0.5 * rng.uniform(size=Y.shape), 0, 1)
+    names = list(CONTEXTS[:5])
+    report = context_report(Y, scores, threshold=tune_thresholds(Y, scores),
+                            target_names=names)
+    ax = plot_context_report(report)
+    assert tick_texts(ax) == names + ["macro"]
+    assert len(ax.containers) == len(report.metrics) == 6
+    # Independent numbers: sklearn on the thresholded predictions.
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    pred = (scores >= report.threshold).astype(int)
+    f1 = [f1_score(Y[:, j], pred[:, j], zero_division=0.0) for j in range(5)]
+    auc = [roc_auc_score(Y[:, j], scores[:, j]) for j in range(4)] + [np.nan]
+    i_f1, i_auc = report.metrics.index("f1"), report.metrics.index("roc_auc")
+    f1_bars = [b.get_height() for b in ax.containers[i_f1]]
+    np.testing.assert_allclose(f1_bars, f1 + [np.mean(f1)])
+    auc_bars = [b.get_height() for b in ax.containers[i_auc]]
+    np.testing.assert_allclose(auc_bars, auc + [np.mean(auc[:4])])
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert_no_overlap(ax)
+
+
+def test_weight_distributions_of_the_estimator():
+    from sktags import ContextWeightEstimator
+
+    Y = random_labels(4, n=120, m=4)
+    W = {neg: ContextWeightEstimator(negative=neg).fit_transform(Y)
+         for neg in ("exact_match", "ignore_zeros")}
+    neg_ax, pos_ax = plot_weight_distributions(W, Y)
+    legend = [t.get_text() for t in neg_ax.get_legend().get_texts()]
+    assert legend == [f"{k} (mean {w[Y == 0].mean():.2f})" for k, w in W.items()]
+    # Positive weights are all 1 without TF-IDF.
+    assert [t.get_text() for t in pos_ax.get_legend().get_texts()] == [
+        f"{k} (mean 1.00)" for k in W]
+
+
 # ---------------------------------------------------------------------- real data
 
 

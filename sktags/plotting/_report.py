@@ -68,15 +68,16 @@ def plot_context_report(report, *, metrics=None, macro=True, ax=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> from types import SimpleNamespace
+    >>> from sktags.metrics import context_report
     >>> from sktags.plotting import plot_context_report
-    >>> report = SimpleNamespace(
-    ...     target_names=["car", "chill"], metrics=("roc_auc", "f1"),
-    ...     values=np.array([[0.8, 0.5], [0.7, 0.6]]), macro=np.array([0.75, 0.55]))
-    >>> ax = plot_context_report(report, metrics=["f1"])
-    >>> [float(bar.get_height()) for bar in ax.containers[0]]
-    [0.5, 0.6, 0.55]
+    >>> y_true = [[1, 0], [1, 1], [0, 0], [0, 1]]
+    >>> y_score = [[0.8, 0.1], [0.35, 0.6], [0.3, 0.2], [0.1, 0.7]]
+    >>> report = context_report(y_true, y_score, target_names=["car", "chill"])
+    >>> ax = plot_context_report(report, metrics=["recall", "f1"])
+    >>> [round(float(bar.get_height()), 2) for bar in ax.containers[0]]
+    [0.5, 1.0, 0.75]
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['car', 'chill', 'macro']
     """
     names, metric_names, values, macro_values = _report_arrays(report)
     if metrics is None:
