@@ -146,7 +146,11 @@ def test_artists_file_without_fold_column(tmp_path):
         ("song_id,car,chill\n1,0,1\n", "expected the 15 context columns"),
         (HEADER + _row(5, [0] * 14 + [-7]), r"invalid counts value -7 for song_id 5 .*'workout'"),
         (HEADER + _row(92310738, [0] * 15) + _row(92310738, [0] * 15), "duplicated song_id"),
-        (HEADER + "1,a,b\n", "could not parse"),
+        (HEADER + "1,a,b\n", "line 2 has 3 fields, the header has 16"),
+        (HEADER + _row(3, [0] * 15) + "4," + "0," * 14 + "x\n",
+         r"could not parse the counts as integers: 'x' at line 3, column 'workout'"),
+        (HEADER + _row(3, [0] * 15) + "4," + "0," * 13 + "0\n", "line 3 has 15 fields"),
+        (HEADER + "4," + "0," * 13 + "0\n", "line 2 has 15 fields"),
         (HEADER + _row(92310738, [1] * 15), "have no row"),
     ],
 )

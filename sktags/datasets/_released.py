@@ -93,8 +93,10 @@ def _read_id_matrix(text, source, *, kind):
         )
     try:
         data = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.int64, ndmin=2)
-    except ValueError as exc:
-        raise ValueError(f"{source}: could not parse the {kind} as integers: {exc}") from None
+    except ValueError:
+        data = None
+    if data is None or (data.size and data.shape[1] != len(header)):
+        raise ValueError(f"{source}: {_first_bad_cell(body, header, kind)}") from None
     if data.shape[0] == 0:
         raise ValueError(f"{source}: no data rows.")
     ids = data[:, 0]
@@ -109,6 +111,25 @@ def _read_id_matrix(text, source, *, kind):
         )
     _check_unique(ids, source)
     return ids, values
+
+
+def _first_bad_cell(body, header, kind):
+    """Describe the first line of ``body`` that is not ``len(header)`` integers."""
+    for lineno, line in enumerate(body.splitlines(), start=2):
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        if len(fields) != len(header):
+            return f"line {lineno} has {len(fields)} fields, the header has {len(header)}."
+        for name, field in zip(header, fields):
+            try:
+                int(field)
+            except ValueError:
+                return (
+                    f"could not parse the {kind} as integers: {field.strip()!r} at "
+                    f"line {lineno}, column {name!r}."
+                )
+    return f"could not parse the {kind} as integers."
 
 
 def _check_unique(ids, source):
