@@ -332,6 +332,11 @@ def test_nothing_matches():
         (lambda pl, m: (pl, {**m, "track_id": m["track_id"][:-1]}), "unequal lengths"),
         (lambda pl, m: (pl, {**m, "artist_id": m["artist_id"] * 0.5}), "integer"),
         (lambda pl, m: ({**pl, "title": pl["title"][:1]}, m), "'title' has 1"),
+        (lambda pl, m: (pl, {**m, "track_id": np.r_[m["track_id"][:2].astype(object), [None],
+                                                  m["track_id"][3:]]}),
+         r"memberships\['track_id'\] has a missing id \(None or NaN\) at row 2"),
+        (lambda pl, m: ({**pl, "playlist_id": np.array([1, float("nan")], dtype=object)}, m),
+         r"playlists\['playlist_id'\] has a missing id .* at row 1"),
     ],
 )
 def test_label_tracks_input_errors(change, match):

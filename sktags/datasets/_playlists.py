@@ -252,6 +252,14 @@ def _id_column(table, name, what, position):
         try:
             col = col.astype(np.int64)
         except (TypeError, ValueError):
+            # Not all integers: string ids, unless some are missing (None, NaN),
+            # which must not become the string "None" or "nan".
+            missing = [i for i, v in enumerate(col) if _as_text(v) is None]
+            if missing:
+                raise ValueError(
+                    f"{what}[{name!r}] has a missing id (None or NaN) at row {missing[0]}"
+                    f" ({len(missing)} in all)."
+                ) from None
             col = col.astype(str)
     if col.dtype.kind not in "iuU":
         raise ValueError(
