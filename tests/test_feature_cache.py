@@ -229,3 +229,23 @@ def test_memory_path_expands_user(clips, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     MelSpectrogramTransformer(**FAST, memory="~/mel-cache").transform(clips[:1])
     assert len(_entries(tmp_path / "home" / "mel-cache")) == 1
+
+
+def test_atomic_path_replaces_on_success_and_keeps_the_old_file_on_failure(tmp_path):
+    from sktags.features._atomic import atomic_path
+
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(b"half")
+            raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temporary file left
+    with atomic_path(target, prefix=".x-", suffix=".npy") as tmp:
+        assert os.path.dirname(tmp) == str(tmp_path) and os.path.basename(tmp).startswith(".x-")
+        with open(tmp, "wb") as f:
+            f.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]

@@ -21,10 +21,11 @@ import hashlib
 import io
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_path
 
 _MAGIC = b"SKTMEL01"
 _HEADER = struct.Struct("<8sqq32s")
@@ -92,15 +93,7 @@ class FeatureCache:
         header = _HEADER.pack(_MAGIC, int(stamp[0]), int(stamp[1]), hashlib.sha256(payload).digest())
         target = self.entry_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".bin")
-        try:
-            with os.fdopen(fd, "wb") as f:
+        with atomic_path(target, suffix=".bin") as tmp:
+            with open(tmp, "wb") as f:
                 f.write(header)
                 f.write(payload)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise

@@ -1,9 +1,10 @@
 """Stream log-mel features of many clips into a ``.npy`` file on disk."""
 
 import os
-import tempfile
 
 import numpy as np
+
+from ._atomic import atomic_path
 
 _DTYPES = ("float32", "float16")
 
@@ -67,21 +68,13 @@ def extract_to_file(X, filename, *, transformer=None, dtype="float32"):
     items = transformer._check_input(X)
 
     filename = os.fspath(filename)
-    directory = os.path.dirname(os.path.abspath(filename))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npy")
-    os.close(fd)
-    try:
+    with atomic_path(filename, suffix=".npy") as tmp:
         out = np.lib.format.open_memmap(
             tmp, mode="w+", dtype=np.dtype(str(dtype)), shape=(len(items), 1, *config["shape"])
         )
-        transformer._fill(items, out, config)
-        out.flush()
-        del out
-        os.replace(tmp, filename)
-    except BaseException:
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            transformer._fill(items, out, config)
+            out.flush()
+        finally:
+            del out
     return np.load(filename, mmap_mode="r")

@@ -6,11 +6,12 @@ training resumed from a checkpoint continues exactly where it stopped.
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+
+from ..features._atomic import atomic_path
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -139,19 +140,12 @@ def save_checkpoint(path, net, best_state, extra):
                      if str(net.device).startswith("cuda") else None),
         **extra,
     }
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path, prefix=".checkpoint-", suffix=".tmp") as tmp:
+        with open(tmp, "wb") as f:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_checkpoint(path, map_location="cpu"):

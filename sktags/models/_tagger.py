@@ -4,7 +4,6 @@ import hashlib
 import json
 import numbers
 import os
-import tempfile
 import warnings
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from ..features._atomic import atomic_path
 from ..utils import check_label_matrix, check_nonnegative_counts
 from ._callbacks import (
     CHECKPOINT_NAME,
@@ -518,10 +518,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 seed = int(checkpoint["seed"])
             config = os.path.join(run_dir, "config.json")
             if not os.path.exists(config):
-                fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=run_dir)
-                with os.fdopen(fd, "w") as f:
-                    f.write(self._config_json())
-                os.replace(tmp, config)
+                with atomic_path(config, prefix=".config-", suffix=".tmp") as tmp:
+                    with open(tmp, "w") as f:
+                        f.write(self._config_json())
 
         train_idx, valid_idx = self._split(n, groups, seed)
 

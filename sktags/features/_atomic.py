@@ -1,0 +1,53 @@
+"""Atomic file replacement: write to a temporary file, then ``os.replace``."""
+
+import os
+import tempfile
+from contextlib import contextmanager
+
+
+@contextmanager
+def atomic_path(target, *, prefix=".tmp-", suffix=".tmp"):
+    """Yield a temporary path next to ``target``; replace ``target`` with it on success.
+
+    The temporary file is created (empty) in the directory of ``target``, so
+    that :func:`os.replace` is an atomic rename: readers see either the old
+    ``target`` or the complete new one, never a partial file. If the body
+    raises (or is interrupted), the temporary file is removed and ``target``
+    is left as it was.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        Final file name. Its directory must exist.
+    prefix, suffix : str
+        Name parts of the temporary file (a leading dot keeps it hidden).
+
+    Yields
+    ------
+    tmp : str
+        Path of the temporary file to write.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sktags.features._atomic import atomic_path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     target = os.path.join(d, "out.txt")
+    ...     with atomic_path(target) as tmp:
+    ...         with open(tmp, "w") as f:
+    ...             _ = f.write("done")
+    ...     print(open(target).read(), os.listdir(d))
+    done ['out.txt']
+    """
+    directory = os.path.dirname(os.path.abspath(os.fspath(target)))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
