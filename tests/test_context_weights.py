@@ -356,6 +356,17 @@ def test_fitted_attributes():
     assert list(ContextWeightEstimator().fit(Y5).label_names_) == ["y0", "y1", "y2"]
 
 
+def test_refit_without_tfidf_drops_the_old_statistics():
+    C5 = np.arange(15, dtype=float).reshape(5, 3) * Y5
+    est = ContextWeightEstimator(positive="tfidf").fit(Y5, C5)
+    assert hasattr(est, "playlist_totals_")
+    est.set_params(positive=None).fit(Y5[:3])
+    assert not hasattr(est, "playlist_totals_") and not hasattr(est, "tfidf_mean_")
+    # Switching TF-IDF back on without a refit must not reuse the first fit.
+    with pytest.raises(ValueError, match="set after fit"):
+        est.set_params(positive="tfidf").transform(Y5[:3], C5[:3])
+
+
 def test_clone_and_grid_search_params():
     est = ContextWeightEstimator(negative="exact_match", clip=(0.0, 3.0))
     c = clone(est)

@@ -269,6 +269,9 @@ default=None
                 self.tfidf_std_,
                 self._tfidf_scorable,
             ) = fit_tfidf(Y, C)
+        else:  # no TF-IDF statistics of an earlier fit may outlive this one
+            for name in ("playlist_totals_", "tfidf_mean_", "tfidf_std_", "_tfidf_scorable"):
+                self.__dict__.pop(name, None)
         return self
 
     # ------------------------------------------------------------- transform
