@@ -9,9 +9,8 @@ import numbers
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils import _safe_indexing, check_array, check_random_state, indexable
-from sklearn.utils.validation import _num_samples, check_consistent_length
+from sklearn.utils.validation import check_consistent_length
 
 from ..utils import check_label_matrix
 
@@ -135,7 +134,7 @@ def _validate_common(method, shuffle, random_state):
         )
 
 
-class MultilabelStratifiedGroupKFold(GroupsConsumerMixin, BaseCrossValidator):
+class MultilabelStratifiedGroupKFold(BaseCrossValidator):
     """K-fold iterator for multilabel data that keeps each group in one fold.
 
     Multilabel iterative stratification (Sechidis, Tsoumakas and Vlahavas,
@@ -216,6 +215,10 @@ class MultilabelStratifiedGroupKFold(GroupsConsumerMixin, BaseCrossValidator):
     ['c', 'd'] [2, 2]
     """
 
+    # Request ``groups`` in ``split`` under metadata routing, as GroupKFold does
+    # (through a private mixin; this public class attribute is its content).
+    __metadata_request__split = {"groups": True}
+
     def __init__(self, n_splits=4, *, method="greedy", shuffle=False, random_state=None):
         self.n_splits = n_splits
         self.method = method
@@ -272,7 +275,7 @@ class MultilabelStratifiedGroupKFold(GroupsConsumerMixin, BaseCrossValidator):
         X, y, groups = indexable(X, y, groups)
         Y = check_label_matrix(y, name="y", allow_1d=True)
         check_consistent_length(X, Y)
-        codes = _check_groups(groups, _num_samples(X))
+        codes = _check_groups(groups, Y.shape[0])
         n_groups = int(codes.max()) + 1
         if n_groups < self.n_splits:
             raise ValueError(
