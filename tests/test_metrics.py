@@ -202,7 +202,12 @@ def test_context_report_matches_sklearn(seed):
         precision_score(y_true, y_pred, average="macro", zero_division=0.0)
     )
     assert macro["f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0.0))
-    assert macro["roc_auc"] == pytest.approx(np.mean(rep.values[[0, 1, 3, 4], 1]))
+    assert macro["roc_auc"] == pytest.approx(
+        roc_auc_score(y_true[:, [0, 1, 3, 4]], y_score[:, [0, 1, 3, 4]], average="macro")
+    )
+    assert macro["tn_rate"] == pytest.approx(
+        recall_score(1 - y_true, 1 - y_pred, average="macro", zero_division=0.0)
+    )
     np.testing.assert_array_equal(rep.threshold, thr)
     np.testing.assert_array_equal(rep.support, y_true.sum(0))
 
