@@ -249,3 +249,15 @@ def test_atomic_path_replaces_on_success_and_keeps_the_old_file_on_failure(tmp_p
             f.write(b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_unwritable_cache_warns_and_still_returns_the_features(clips, tmp_path, monkeypatch):
+    def refuse(self, path, stamp, feature):
+        raise PermissionError(13, "Permission denied", str(self.directory))
+
+    monkeypatch.setattr(FeatureCache, "store", refuse)
+    mel = MelSpectrogramTransformer(**FAST, memory=tmp_path / "cache")
+    with pytest.warns(UserWarning, match=r"3 feature\(s\) could not be written.*PermissionError"):
+        got = mel.transform(clips)
+    np.testing.assert_array_equal(got, MelSpectrogramTransformer(**FAST).transform(clips))
+    assert _entries(tmp_path / "cache") == []

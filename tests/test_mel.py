@@ -223,6 +223,11 @@ def test_on_error_zeros_warns_once_and_records_positions(audio, tmp_path):
         warnings.simplefilter("error")
         mel.transform([good])
     assert mel.failed_indices_.shape == (0,)
+    # on_error="raise" records nothing, and drops the record of an earlier transform
+    with pytest.warns(UserWarning, match="1 of 1"):
+        mel.transform([missing])
+    mel.set_params(on_error="raise").transform([good])
+    assert not hasattr(mel, "failed_indices_")
 
 
 # --------------------------------------------------------------- conventions

@@ -62,7 +62,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         size and modification time of the file, every parameter that changes
         the output and the decoder and resampler versions; writes are atomic
         and a corrupt or partial entry is recomputed, never returned. Only
-        files are cached, not waveforms. ``None`` disables caching.
+        files are cached, not waveforms. ``None`` disables caching. A cache
+        that cannot be written (read-only, full) only gives a warning.
     on_error : {"raise", "zeros"}, default="raise"
         What a missing, empty or undecodable file does. ``"raise"``: a
         :class:`ValueError` naming the file and its position in ``X``.
@@ -78,7 +79,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Set by :meth:`transform` (and :func:`extract_to_file`) only when
         ``on_error="zeros"``: the positions in the last ``X`` whose file could
         not be read. This is the one attribute that ``transform`` sets; with
-        the default ``on_error="raise"`` it sets nothing.
+        the default ``on_error="raise"`` it sets nothing (and removes the
+        record of an earlier ``on_error="zeros"`` transform).
 
     See Also
     --------
@@ -440,6 +442,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         n = len(items)
         cache = self._cache(config)
         failures = []  # (position, path, message)
+        cache_errors = []
         todo = []
         bar = tqdm(total=n, disable=not self.verbose, desc="log-mel", unit="clip")
         try:
@@ -495,14 +498,28 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
                         if ok:
                             out[i, 0] = value
                             if cache is not None and kind == "path":
-                                cache.store(payload, stamp, value)
+                                try:
+                                    cache.store(payload, stamp, value)
+                                except OSError as exc:  # a read-only or full cache
+                                    cache_errors.append(f"{type(exc).__name__}: {exc}")
                         else:
                             self._record_failure(failures, i, items[i][1], value, out)
                         bar.update()
         finally:
             bar.close()
 
-        if self.on_error == "zeros":
+        if cache_errors:
+            warnings.warn(
+                f"{type(self).__name__}: {len(cache_errors)} feature(s) could not be written "
+                f"to the cache in {config['location']!r} and will be recomputed next time "
+                f"(first error: {cache_errors[0]}).",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.on_error == "raise":
+            # an earlier on_error="zeros" transform must not leave a stale record
+            self.__dict__.pop("failed_indices_", None)
+        else:
             self.failed_indices_ = np.array([f[0] for f in failures], dtype=np.int64)
             if failures:
                 listed = "; ".join(
