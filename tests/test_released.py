@@ -122,7 +122,8 @@ def test_companion_files_align_on_id_with_other_orders(tmp_path, monkeypatch):
         f.write(_row(99, [1] * 15))
         f.write(_row(7, [0] * 14 + [4]))  # car = 4
     artists = tmp_path / "folds.csv"
-    artists.write_text('song_id,label,artist_id,fold\n3,"workout",55,2\n')
+    # Saved by a spreadsheet: a byte-order mark and CRLF line ends.
+    artists.write_bytes(b'\xef\xbb\xbfsong_id,label,artist_id,fold\r\n3,"workout",55,2\r\n')
     data = load_context_tags(counts_file=counts, artists_file=artists)
     assert data.track_ids.tolist() == [7, 3]
     assert data.playlist_counts[0].tolist() == [4] + [0] * 14

@@ -156,7 +156,8 @@ def _read_text(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file.")
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
+    # utf-8-sig: a file saved by a spreadsheet may start with a byte-order mark.
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
         return f.read()
 
 
