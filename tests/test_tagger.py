@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.metrics import get_scorer, roc_auc_score
+from sklearn.metrics import average_precision_score, f1_score, get_scorer, roc_auc_score
 
 from sktags.metrics import tune_thresholds
 from sktags.models import CNNTagger, TaggerCNN, weighted_bce_with_logits
@@ -77,9 +77,12 @@ def test_sklearn_multilabel_scorers(fitted, data):
     X, Y = data
     proba = fitted.predict_proba(X)
     assert get_scorer("roc_auc")(fitted, X, Y) == pytest.approx(roc_auc_score(Y, proba))
-    ap = get_scorer("average_precision")(fitted, X, Y)
-    f1 = get_scorer("f1_macro")(fitted, X, Y)
-    assert 0 <= ap <= 1 and 0 <= f1 <= 1
+    # the scorers see the (n, m) probabilities and 0/1 predictions: same as by hand, per label
+    ap = np.mean([average_precision_score(Y[:, j], proba[:, j]) for j in range(Y.shape[1])])
+    assert get_scorer("average_precision")(fitted, X, Y) == pytest.approx(ap)
+    pred = fitted.predict(X)
+    f1 = np.mean([f1_score(Y[:, j], pred[:, j]) for j in range(Y.shape[1])])
+    assert get_scorer("f1_macro")(fitted, X, Y) == pytest.approx(f1)
 
 
 def test_one_dimensional_y_is_one_binary_label(data):
@@ -253,15 +256,23 @@ def test_no_validation_trains_all_epochs(data):
     assert "valid_loss" not in tagger.net_.history[-1]
 
 
-def test_staircase_learning_rate(data):
+def test_staircase_learning_rate(data, monkeypatch):
     X, Y = data
+    used = []  # the learning rate of every optimizer step, in order
+    real_step = torch.optim.Adadelta.step
+
+    def recording_step(self, *args, **kwargs):
+        used.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adadelta, "step", recording_step)
     tagger = CNNTagger(**{**TINY, "max_epochs": 3}, lr=0.8, lr_decay=0.5, lr_decay_steps=2,
                        valid_size=None).fit(X, Y)
     n_batches = sum(row["train_batch_count"] for row in tagger.net_.history)
     assert n_batches == 3 * 5  # 40 samples in batches of 8
-    last_step = n_batches - 1  # the rate is set before each batch
-    lr = tagger.net_.optimizer_.param_groups[0]["lr"]
-    assert lr == pytest.approx(0.8 * 0.5 ** (last_step // 2))
+    # lr * decay ** floor(step / decay_steps), step = training batches before this one,
+    # counted across epochs
+    assert used == pytest.approx([0.8 * 0.5 ** (step // 2) for step in range(n_batches)])
 
 
 def test_group_disjoint_validation_split(data):
