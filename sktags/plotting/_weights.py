@@ -83,16 +83,13 @@ def plot_weight_distributions(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
+    >>> from sktags import ContextWeightEstimator
     >>> from sktags.plotting import plot_weight_distributions
     >>> Y = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 1], [1, 0, 0]])
-
-    The weights of ``ContextWeightEstimator(negative=...).fit_transform(Y)``
-    for the two negative schemes:
-
-    >>> exact = np.array([[1, 1, 2/3], [1, 1, 2/3], [1, 1, 1], [1, 1/3, 1]])
-    >>> ignore = np.array([[1, 1, 2/3], [1, 1, 2/3], [1, 1, 1], [1, 1/4, 3/4]])
-    >>> neg_ax, pos_ax = plot_weight_distributions(
-    ...     {"exact match": exact, "ignore zeros": ignore}, Y)
+    >>> weights = {scheme.replace("_", " "):
+    ...            ContextWeightEstimator(negative=scheme).fit_transform(Y)
+    ...            for scheme in ("exact_match", "ignore_zeros")}
+    >>> neg_ax, pos_ax = plot_weight_distributions(weights, Y)
     >>> [t.get_text() for t in neg_ax.get_legend().get_texts()]
     ['exact match (mean 0.67)', 'ignore zeros (mean 0.58)']
     >>> pos_ax.get_title()
