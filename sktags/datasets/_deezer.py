@@ -148,7 +148,8 @@ def fetch_deezer_previews(
         Base delay of the exponential backoff, in seconds
         (``backoff * 2**attempt``).
     verbose : int, default=0
-        joblib progress messages; above 0, also a one-line summary.
+        Verbosity: joblib's progress messages, and above 0 a one-line
+        summary.
 
     Returns
     -------

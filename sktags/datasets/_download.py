@@ -24,6 +24,15 @@ _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 class DownloadError(OSError):
     """A download failed for good (after the allowed retries).
 
+    Parameters
+    ----------
+    url : str
+        The URL that failed.
+    reason : str
+        One line saying why.
+    retryable : bool, default=False
+        Whether retrying later may cure the failure.
+
     Attributes
     ----------
     url : str
