@@ -331,3 +331,66 @@ def test_demo_quick(capsys, tmp_path):
                  "constructed_table2.png", "table2_true_labels.csv", "table2_observed_labels.csv"):
         assert (out_dir / name).stat().st_size > 0, name
     assert not list(out_dir.glob("*.part"))
+
+
+# ----------------------------------------------------------------- sktags.demo
+
+
+def test_load_recordings_have_licences():
+    from sktags.demo import load_recordings
+
+    rec = load_recordings()
+    assert len(rec.filenames) == 5
+    for path, licence in zip(rec.filenames, rec.licences):
+        info = sf.info(path)
+        assert info.samplerate == 22050 and info.frames > 22050
+        assert "Public Domain" in licence or "CC-BY" in licence
+
+
+def test_make_context_mixtures_truth_hiding_and_counts():
+    from sktags.demo import make_context_mixtures
+
+    L = np.array([[1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 1, 1]])
+    mix = make_context_mixtures(400, contexts=["club", "dance", "party"], label_matrix=L,
+                                hidden_share=0.5, clip_duration=0.5, random_state=0)
+    T, O, C = mix.target, mix.target_observed, mix.playlist_counts
+    # every true label vector is a row of the matrix it was drawn from
+    assert {tuple(r) for r in T} <= {tuple(r) for r in L}
+    hidden = (T == 1) & (O == 0)
+    assert np.all(O <= T)
+    assert abs(hidden.sum() / T.sum() - 0.5) < 0.06  # binomial, 400+ positives
+    # counts follow the labelling rule: >= 3 observed, 0-2 hidden, 0 for true negatives
+    assert np.all(C[O == 1] >= 3) and np.all(C[hidden] <= 2) and np.all(C[T == 0] == 0)
+    # the audio carries the labels: clips without any context are quiet noise
+    rms = np.sqrt(np.mean(mix.data.astype(np.float64) ** 2, axis=1))
+    empty = T.sum(1) == 0
+    assert empty.any() and rms[empty].max() < rms[~empty].min()
+    # reproducible
+    again = make_context_mixtures(400, contexts=["club", "dance", "party"], label_matrix=L,
+                                  hidden_share=0.5, clip_duration=0.5, random_state=0)
+    np.testing.assert_array_equal(again.data, mix.data)
+
+
+def test_make_context_mixtures_regions_are_disjoint():
+    """Training and test excerpts of a recording come from disjoint parts of it."""
+    from sktags.demo import make_context_mixtures
+    from sktags.demo._mixtures import _load_sources
+
+    src = _load_sources(22050)["brahms"]  # 45.8 s, unit RMS
+    L = np.array([[0, 0, 0, 0, 1, 0]])  # "sad" only: the Brahms recording
+    kw = {"label_matrix": L, "clip_duration": 1.0, "noise_db": -200.0, "hidden_share": 0.0}
+    first = make_context_mixtures(3, region=(0.0, 0.5), random_state=0, **kw).data
+    split = len(src) // 2
+
+    def located(clip):
+        """Start of the best match of ``clip`` in ``src`` (up to the gain)."""
+        from scipy.signal import fftconvolve
+
+        c = clip / np.linalg.norm(clip)
+        scores = fftconvolve(src, c[::-1], mode="valid")
+        norms = np.sqrt(np.maximum(fftconvolve(src**2, np.ones(len(c)), mode="valid"), 0))
+        return int(np.argmax(scores / np.maximum(norms, 1e-9)))
+
+    for clip in first:
+        start = located(clip.astype(np.float64))
+        assert start + len(clip) <= split + 1

@@ -47,17 +47,27 @@ def _pulse(n_samples, sr, rng):
     return out
 
 
-def _excerpt(signal, n_samples, region, rng):
-    """A random excerpt of ``n_samples`` from the ``region`` fraction of a signal."""
+def _excerpt(signal, n_samples, region, rng, min_rms=0.25, tries=20):
+    """A random excerpt of ``n_samples`` from the ``region`` fraction of a signal.
+
+    The signal has unit RMS; an excerpt quieter than ``min_rms`` (a pause, a
+    fade) is redrawn, so that every positive tag is audible.
+    """
     lo = int(region[0] * len(signal))
     hi = max(int(region[1] * len(signal)), lo + 1)
     segment = signal[lo:hi]
     if len(segment) < n_samples:  # loop a short region
         segment = np.tile(segment, int(np.ceil(n_samples / len(segment))) + 1)
+    best, best_rms = None, -1.0
+    for _ in range(tries):
         start = int(rng.randint(0, len(segment) - n_samples + 1))
-        return segment[start : start + n_samples]
-    start = int(rng.randint(0, len(segment) - n_samples + 1))
-    return segment[start : start + n_samples]
+        piece = segment[start : start + n_samples]
+        rms = float(np.sqrt(np.mean(piece**2)))
+        if rms >= min_rms:
+            return piece
+        if rms > best_rms:
+            best, best_rms = piece, rms
+    return best
 
 
 def _load_sources(sr):
@@ -99,8 +109,9 @@ def make_context_mixtures(
        ``contexts``; the contexts therefore co-occur as they do in real data;
     2. its audio is the sum of one random excerpt of the source of each true
        context (a bundled real recording, or the synthetic ``"pulse"`` beat),
-       each at a random gain between -9 and 0 dB, plus white noise at
-       ``noise_db``; a clip with no context is noise only;
+       each at a random gain between -9 and 0 dB (every source normalised
+       to unit RMS; quiet excerpts such as pauses are redrawn), plus white noise at ``noise_db``, scaled down where the
+       peak would exceed 0.9; a clip with no context is quiet noise only;
     3. its **observed** labels hide each true positive independently with
        probability ``hidden_share`` (set to 0), as an incomplete playlist
        annotation would;
@@ -211,7 +222,8 @@ def make_context_mixtures(
                 else:
                     part = _excerpt(recordings[name], n_audio, region, rng)
                 clip += part * 10 ** (rng.uniform(-9.0, 0.0) / 20)
-        data[i] = clip / max(np.max(np.abs(clip)), 1e-9) * 0.9
+        # Scale down only what would clip, so a clip without context stays quiet noise.
+        data[i] = clip * (0.9 / max(np.max(np.abs(clip)), 1.0))
 
     hidden = (target == 1) & (rng.random_sample(target.shape) < hidden_share)
     observed = np.where(hidden, 0, target).astype(np.uint8)
