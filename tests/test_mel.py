@@ -134,7 +134,10 @@ def test_input_forms_agree(audio, brahms):
     np.testing.assert_array_equal(mel.transform(two_d), mel.transform([y, y.astype(np.float64)]))
     np.testing.assert_array_equal(mel.transform([str(p), y])[0], ref[0])
     ints = (y * 2**15).astype(np.int16)
-    assert mel.transform([ints]).shape == (1, 1, 96, 44)
+    # integers are converted to float32 without rescaling (documented)
+    got = mel.transform([ints])
+    assert got.shape == (1, 1, 96, 1 + 2 * 22050 // 1024)
+    np.testing.assert_array_equal(got, mel.transform([ints.astype(np.float32)]))
 
 
 def test_n_jobs_and_joblib_backends_give_identical_output(audio):
