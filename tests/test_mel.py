@@ -231,6 +231,11 @@ def test_on_error_zeros_warns_once_and_records_positions(audio, tmp_path):
         mel.transform([missing])
     mel.set_params(on_error="raise").transform([good])
     assert not hasattr(mel, "failed_indices_")
+    with pytest.warns(UserWarning):
+        mel.set_params(on_error="zeros").transform([missing])
+    with pytest.raises(ValueError, match="missing.flac"):
+        mel.set_params(on_error="raise").transform([missing])
+    assert not hasattr(mel, "failed_indices_")
 
 
 # --------------------------------------------------------------- conventions

@@ -439,6 +439,9 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         from joblib import Parallel, delayed, effective_n_jobs
         from tqdm.auto import tqdm
 
+        if self.on_error == "raise":
+            # an earlier on_error="zeros" transform must not leave a stale record
+            self.__dict__.pop("failed_indices_", None)
         n = len(items)
         cache = self._cache(config)
         failures = []  # (position, path, message)
@@ -516,10 +519,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
                 UserWarning,
                 stacklevel=3,
             )
-        if self.on_error == "raise":
-            # an earlier on_error="zeros" transform must not leave a stale record
-            self.__dict__.pop("failed_indices_", None)
-        else:
+        if self.on_error == "zeros":
             self.failed_indices_ = np.array([f[0] for f in failures], dtype=np.int64)
             if failures:
                 listed = "; ".join(
