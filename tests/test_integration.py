@@ -163,6 +163,7 @@ def test_pipeline_on_real_audio(audio_paths):
     assert pred.shape == proba.shape == Y.shape
     assert set(np.unique(pred)) <= {0, 1}
     assert ((proba >= 0) & (proba <= 1)).all()
+    assert_array_equal(pred, (proba >= 0.5).astype(pred.dtype))  # default threshold
     # the pipeline is the composition of its steps
     X = MelSpectrogramTransformer(offset=0.0, duration=2.0, n_mels=16).transform(paths)
     assert X.shape[:3] == (len(paths), 1, 16)
