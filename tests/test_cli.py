@@ -277,6 +277,36 @@ def test_extract_then_train_and_tag_from_features(capsys, tmp_path, dataset):
     assert status == 0 and len(json.loads(out)) == 24
 
 
+def test_interrupted_train_writes_no_model(capsys, tmp_path, dataset, monkeypatch):
+    """Ctrl-C during training: exit 130, no model, checkpoints kept for resuming.
+
+    skorch ends training quietly on KeyboardInterrupt; the fake fit does the
+    same, so the command line must notice the signal itself.
+    """
+    import os
+    import signal
+    import time
+
+    from sktags.models import CNNTagger
+
+    def fit_interrupted_like_skorch(self, *args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        return self
+
+    monkeypatch.setattr(CNNTagger, "fit", fit_interrupted_like_skorch)
+    model = tmp_path / "m.joblib"
+    status, _, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
+                                   str(dataset["labels"]), "-o", str(model), "-q", *TINY_MEL])
+    assert status == 130
+    assert "interrupted" in err and "resume" in err
+    assert not model.exists()
+    assert (tmp_path / "m.joblib.ckpt" / "features.npy").is_file()  # kept for the rerun
+
+
 def test_train_skip_missing(capsys, tmp_path, dataset):
     labels = tmp_path / "labels.csv"
     lines = dataset["labels"].read_text().splitlines()
