@@ -239,7 +239,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     progress, and the resumed run is identical to an uninterrupted one on the
     CPU. A checkpoint of a training that had already finished (early stopping
     or ``max_epochs`` reached) is loaded without training again; raising
-    ``max_epochs`` or ``patience`` continues it. Different parameters or data
+    ``max_epochs`` or ``patience`` continues it, while lowering them does not
+    undo epochs already trained (``n_epochs_`` may then exceed ``max_epochs``). Different parameters or data
     use another sub-directory, so one ``checkpoint_dir`` can serve a whole
     ``GridSearchCV``. With ``random_state=None`` a resumed fit reuses the
     seed stored in the checkpoint. Interrupting ``fit`` with Ctrl-C follows
