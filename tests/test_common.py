@@ -20,7 +20,6 @@ the list fail loudly when a check starts passing.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import estimator_checks as ec
@@ -29,13 +28,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny nets run ~5x faster on one thread on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 # Checks that need no data, run on the bare estimators.

@@ -232,7 +232,7 @@ def test_memory_path_expands_user(clips, tmp_path, monkeypatch):
 
 
 def test_atomic_path_replaces_on_success_and_keeps_the_old_file_on_failure(tmp_path):
-    from sktags.features._atomic import atomic_path
+    from sktags.utils import atomic_path
 
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")

@@ -7,13 +7,6 @@ import torch
 from sktags.models import TaggerCNN, conv_output_shape
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny nets run several times faster on one thread on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def ceil_half(n, times):

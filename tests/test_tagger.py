@@ -17,13 +17,6 @@ from sktags.weighting import ContextWeightEstimator
 TINY = dict(filters=(4, 4, 4, 4), hidden_units=8, batch_size=8, max_epochs=2, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny nets run several times faster on one thread on a busy 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ fetcher. Nothing here knows about either service.
 
 import hashlib
 import http.client
-import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from ..utils._atomic import atomic_path
 
 __all__ = ["DownloadError", "http_get", "download_file"]
 
@@ -214,10 +214,9 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def attempt():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
+        with atomic_path(path, prefix=f".{path.name}.", suffix=".part") as tmp:
             digest = hashlib.md5(usedforsecurity=False) if md5 else None
-            with os.fdopen(fd, "wb") as out, _open(url, timeout) as response:
+            with open(tmp, "wb") as out, _open(url, timeout) as response:
 
                 def sink(chunk):
                     out.write(chunk)
@@ -232,10 +231,6 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
                     problem = check(f.read(64))
                 if problem:
                     raise DownloadError(url, problem, retryable=False)
-            os.replace(tmp, path)
-            return n
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        return n
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)

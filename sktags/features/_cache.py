@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_path
+from ..utils._atomic import atomic_path
 
 _MAGIC = b"SKTMEL01"
 _HEADER = struct.Struct("<8sqq32s")

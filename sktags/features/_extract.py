@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from ._atomic import atomic_path
+from ..utils._atomic import atomic_path
 
 _DTYPES = ("float32", "float16")
 

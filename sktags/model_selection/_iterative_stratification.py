@@ -56,7 +56,6 @@ def _assign_groups(Y, codes, ratios, *, method="greedy", shuffle=False, random_s
         The part of every sample.
     """
     n, m = Y.shape
-    k = len(ratios)
     n_groups = int(codes.max()) + 1
     counts = np.zeros((n_groups, m), dtype=np.int64)
     np.add.at(counts, codes, Y)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..features._atomic import atomic_path
+from ..utils._atomic import atomic_path
 
 CHECKPOINT_NAME = "checkpoint.pt"
 

@@ -1,6 +1,5 @@
 """Sample-level weighted binary cross-entropy (equation 2 of the paper)."""
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 

@@ -1,6 +1,5 @@
 """The paper's convolutional network (Ibrahim et al. 2020, section 4.1)."""
 
-import torch
 from torch import nn
 
 __all__ = ["TaggerCNN", "conv_output_shape"]

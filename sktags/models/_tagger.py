@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
-from ..features._atomic import atomic_path
+from ..utils._atomic import atomic_path
 from ..utils import check_label_matrix, check_nonnegative_counts
 from ._callbacks import (
     CHECKPOINT_NAME,

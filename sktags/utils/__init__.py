@@ -1,5 +1,6 @@
 """Small helpers shared by several subpackages."""
 
+from ._atomic import atomic_path
 from ._validation import check_label_matrix, check_nonnegative_counts
 
-__all__ = ["check_label_matrix", "check_nonnegative_counts"]
+__all__ = ["atomic_path", "check_label_matrix", "check_nonnegative_counts"]

@@ -4,6 +4,13 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+# mkstemp creates files readable by their owner only; the replaced file should
+# get the usual permissions (0666 less the umask), as open() would give it.
+# Read once at import: os.umask can only be read by setting it, which is not
+# thread-safe.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(target, *, prefix=".tmp-", suffix=".tmp"):
@@ -30,7 +37,7 @@ def atomic_path(target, *, prefix=".tmp-", suffix=".tmp"):
     Examples
     --------
     >>> import os, tempfile
-    >>> from sktags.features._atomic import atomic_path
+    >>> from sktags.utils import atomic_path
     >>> with tempfile.TemporaryDirectory() as d:
     ...     target = os.path.join(d, "out.txt")
     ...     with atomic_path(target) as tmp:
@@ -42,6 +49,7 @@ def atomic_path(target, *, prefix=".tmp-", suffix=".tmp"):
     directory = os.path.dirname(os.path.abspath(os.fspath(target)))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         os.replace(tmp, target)
