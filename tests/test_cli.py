@@ -151,6 +151,13 @@ def test_extract_bad_paths_one_line(capsys, tmp_path):
     status, _, err = _run(capsys, ["extract", str(broken), "-o", str(out), "-q", *TINY_MEL])
     _assert_one_line_error(status, err, "broken.wav")
     assert not out.exists() and not list(tmp_path.glob(".*"))  # nothing half-written
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        sf.write(tmp_path / sub / "42.wav", np.zeros(2205), 22050)
+    status, _, err = _run(capsys, ["extract", str(tmp_path / "a"), str(tmp_path / "b"),
+                                   "-o", str(out)])
+    _assert_one_line_error(status, err, "share the track id '42'")
+    assert not out.exists()
 
 
 # ----------------------------------------------------------------- CSV and id errors

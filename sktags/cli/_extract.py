@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from ._common import (
@@ -61,7 +62,7 @@ def run(args):
         raise CLIError(f"output directory {str(out.parent)!r} does not exist")
     files = collect_audio(args.inputs, recursive=not args.no_recursive)
     ids = [f.stem for f in files]
-    dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
     params = mel_params(args)
