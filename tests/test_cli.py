@@ -120,6 +120,39 @@ def test_python_dash_m_and_fast_help():
     assert res.returncode == 0 and res.stdout.startswith("sktags ")
 
 
+def test_train_reexecs_with_allocator_setting(monkeypatch):
+    """The installed ``sktags train`` re-runs itself with glibc's hugetlb tunable."""
+    import platform
+
+    from sktags.cli import _main
+
+    calls = []
+    monkeypatch.setattr(_main.os, "execve", lambda *a: calls.append(a))
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    monkeypatch.delenv("SKTAGS_MALLOC_TUNING", raising=False)
+    monkeypatch.setattr(sys, "argv", ["sktags", "train", "--help"])
+    _main._reexec_with_allocator_settings()
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        assert calls == []
+        return
+    (exe, args, env), = calls
+    assert args == [sys.executable, "-m", "sktags", "train", "--help"]
+    assert env["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
+    assert env["SKTAGS_MALLOC_TUNING"] == "0"  # no loop
+    calls.clear()
+    for argv, env_set in ((["sktags", "tag", "m"], {}),
+                          (["sktags", "train"], {"SKTAGS_MALLOC_TUNING": "0"}),
+                          (["sktags", "train"], {"GLIBC_TUNABLES": "glibc.malloc.tcache_count=0"})):
+        monkeypatch.setattr(sys, "argv", argv)
+        for k, v in env_set.items():
+            monkeypatch.setenv(k, v)
+        _main._reexec_with_allocator_settings()
+        for k in env_set:
+            monkeypatch.delenv(k)
+    assert calls == []
+
+
 # ----------------------------------------------------------------- extract
 
 
