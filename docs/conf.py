@@ -46,22 +46,6 @@ html_theme_options = {
 # --------------------------------------------------------------------------- hooks
 import re  # noqa: E402
 
-_SHAPE = re.compile(r"shape \(([^)]*)\)")
-_TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=[,)\s]|$)")
-
-
-def _escape_shapes(app, what, name, obj, options, lines):
-    """Escape trailing underscores in shapes such as ``(n_labels_,)``.
-
-    In reStructuredText ``word_`` is a hyperlink reference; fitted-attribute
-    names used in array shapes must not become broken links.
-    """
-    for i, line in enumerate(lines):
-        lines[i] = _SHAPE.sub(
-            lambda m: "shape (" + _TRAILING_UNDERSCORE.sub(r"\1\\_", m.group(1)) + ")", line
-        )
-
-
 def _skip_foreign_members(app, what, name, obj, skip, options):
     """Document sktags' own members, not those scikit-learn adds or defines.
 
@@ -78,5 +62,4 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
 
 
 def setup(app):
-    app.connect("autodoc-process-docstring", _escape_shapes)
     app.connect("autodoc-skip-member", _skip_foreign_members)

@@ -91,21 +91,21 @@ class ContextWeightEstimator(TransformerMixin, BaseEstimator):
         Number of label columns ``m``.
     n_features_in_ : int
         Same as ``n_labels_`` (the label matrix is this transformer's input).
-    label_names_ : ndarray of shape (n_labels_,), dtype object
+    label_names_ : ndarray of shape (n_labels,), dtype object
         Label names.
     n_samples_fit_ : int
         Number of fitted rows.
-    cooccurrence_ : ndarray of shape (n_labels_, n_labels_), dtype int64
+    cooccurrence_ : ndarray of shape (n_labels, n_labels), dtype int64
         ``Y.T @ Y`` over the fitted rows: ``cooccurrence_[a, b]`` is the number
         of rows carrying both labels; the diagonal holds the label counts.
-    label_vectors_ : ndarray of shape (n_vectors, n_labels_), dtype uint8
+    label_vectors_ : ndarray of shape (n_vectors, n_labels), dtype uint8
         The distinct label vectors of the fitted rows.
     label_vector_counts_ : ndarray of shape (n_vectors,), dtype int64
         How many fitted rows carry each distinct vector.
-    playlist_totals_ : ndarray of shape (n_labels_,)
+    playlist_totals_ : ndarray of shape (n_labels,)
         ``N_c``, the column sums of the fitted ``playlist_counts``. Only with
         ``positive="tfidf"``.
-    tfidf_mean_, tfidf_std_ : ndarray of shape (n_labels_,)
+    tfidf_mean_, tfidf_std_ : ndarray of shape (n_labels,)
         Mean and sample standard deviation of the fitted ``raw > 0`` TF-IDF
         entries of each context; both 0 for a context without a z-score. Only
         with ``positive="tfidf"``.
@@ -388,7 +388,7 @@ default=None
 
         Returns
         -------
-        names : ndarray of shape (n_labels_,), dtype object
+        names : ndarray of shape (n_labels,), dtype object
             ``label_names_``.
         """
         check_is_fitted(self, "label_names_")
