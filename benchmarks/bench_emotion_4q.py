@@ -43,14 +43,17 @@ from _common import SHARED, parser  # noqa: E402
 QUADRANTS = ["Q1", "Q2", "Q3", "Q4"]
 
 # Small version of the paper's CNN that trains in minutes on 2 CPU cores.
+# lr=1.0 (PyTorch's Adadelta default) learned faster than the paper's 0.1 on
+# these ~200-clip folds (mean AUC 0.79 vs 0.76 on two folds, 16/16/32/32
+# filters); other settings were not tuned.
 CNN_PARAMS = dict(
-    filters=(16, 16, 32, 32),
+    filters=(8, 8, 16, 16),
     hidden_units=64,
     dropout=0.3,
     lr=1.0,
     batch_size=16,
-    max_epochs=40,
-    patience=8,
+    max_epochs=30,
+    patience=6,
     valid_size=0.1,
     device="cpu",
     random_state=0,
