@@ -69,6 +69,15 @@ def best_epoch_from_history(history, monitor="valid_loss"):
     return best_epoch, best
 
 
+class StopTraining(KeyboardInterrupt):
+    """Raised by :class:`EpochEnd` to end training early.
+
+    A ``KeyboardInterrupt`` subclass, as skorch's ``partial_fit`` ends training
+    quietly on one; :class:`~sktags.models._net.TaggerNet` tells it apart from
+    a real Ctrl-C, which it raises again.
+    """
+
+
 class EpochEnd(Callback):
     """Early stopping with best-weight tracking, and atomic per-epoch checkpoints.
 
@@ -79,8 +88,8 @@ class EpochEnd(Callback):
     2. if ``checkpoint_file`` is set, write the state (weights, best weights,
        optimizer, history, random number generator) to a temporary file in
        the same directory and ``os.replace`` it over the checkpoint;
-    3. stop training (skorch's KeyboardInterrupt protocol) when ``patience``
-       epochs passed without improvement.
+    3. stop training (raise :class:`StopTraining`) when ``patience`` epochs
+       passed without improvement.
 
     Parameters
     ----------
@@ -115,7 +124,7 @@ class EpochEnd(Callback):
         if self.should_stop(net.history):
             if net.verbose:
                 print(f"Stopping: no improvement of {self.monitor} for {self.patience} epochs.")
-            raise KeyboardInterrupt
+            raise StopTraining
 
 
 def _history_json(history):

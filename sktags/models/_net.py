@@ -4,6 +4,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ._callbacks import StopTraining
 from ._data import EpochBatchSampler, SequentialBatchSampler, make_loader
 
 
@@ -28,7 +29,12 @@ class TaggerNet(NeuralNet):
     - optional ``channels_last`` memory format for the module and its inputs
       (same numerics, faster convolutions on CPU);
     - optional ``bfloat16`` autocast; the loss is always computed in float32;
-    - targets are pairs ``(y, weight)`` for the weighted loss.
+    - targets are pairs ``(y, weight)`` for the weighted loss;
+    - a ``KeyboardInterrupt`` (Ctrl-C) during training is raised again by
+      ``fit`` and ``partial_fit``, after the callbacks' ``on_train_end``;
+      skorch itself ends training quietly, as if it were finished. Early
+      stopping (:class:`~sktags.models._callbacks.StopTraining`) still ends
+      training normally.
 
     CNNTagger itself is not a ``NeuralNet`` subclass; it holds one of these as
     ``net_``.
@@ -41,6 +47,26 @@ class TaggerNet(NeuralNet):
         self.channels_last = channels_last
         self.precision = precision
         self.num_workers = num_workers
+
+    def fit_loop(self, X, y=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt as exc:
+            self._interrupt = exc  # skorch's partial_fit swallows it; raised again there
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        self._interrupt = None
+        try:
+            super().partial_fit(X, y, classes, **fit_params)
+            interrupt = self._interrupt
+        finally:
+            del self._interrupt
+        if interrupt is not None:
+            raise interrupt
+        return self
 
     def initialize_module(self):
         super().initialize_module()

@@ -243,8 +243,14 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     undo epochs already trained (``n_epochs_`` may then exceed ``max_epochs``). Different parameters or data
     use another sub-directory, so one ``checkpoint_dir`` can serve a whole
     ``GridSearchCV``. With ``random_state=None`` a resumed fit reuses the
-    seed stored in the checkpoint. Interrupting ``fit`` with Ctrl-C follows
-    skorch: training stops, and the model keeps the best weights so far.
+    seed stored in the checkpoint.
+
+    **Interrupting.** Ctrl-C (``KeyboardInterrupt``) during ``fit`` is raised
+    again, unlike in skorch, which ends training quietly: the estimator is
+    not left looking fitted with a half-trained model (a previous fit's
+    attributes, if any, stay as they were). With ``checkpoint_dir``, the
+    checkpoint of the last completed epoch is on disk, and the same ``fit``
+    resumes from it.
 
     **Speed.** ``channels_last=True`` (the default) and
     ``precision="bfloat16"`` are the in-library levers. Two process-wide
