@@ -109,3 +109,34 @@ def test_ctrl_c_raises_after_checkpoint_and_rerun_resumes(data, reference, tmp_p
     assert started == [4, 5]  # resumed after the last completed epoch
     assert resumed.n_epochs_ == 5 and resumed.best_epoch_ == 3
     np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_resume_keeps_early_stopping_state_and_best_weights(data, reference, tmp_path,
+                                                            interrupt_at, k):
+    """Interrupted inside epoch k and resumed = uninterrupted, bit for bit on the CPU.
+
+    k=2 resumes before the best epoch (3), k=5 after it and one epoch before
+    patience runs out: the best loss, best epoch, epochs without improvement
+    and the best weights must all come back from the checkpoint.
+    """
+    X, Y = data
+    interrupt_at(k)
+    with pytest.raises(KeyboardInterrupt):
+        CNNTagger(**KW, checkpoint_dir=tmp_path).fit(X, Y)
+    interrupt_at(None)
+    resumed = CNNTagger(**KW, checkpoint_dir=tmp_path).fit(X, Y)
+
+    keys = ["epoch", "train_loss", "valid_loss", "train_loss_best", "valid_loss_best"]
+    expected = [[row[key] for key in keys] for row in reference.net_.history]
+    assert [[row[key] for key in keys] for row in resumed.net_.history] == expected
+    assert [row["valid_loss_best"] for row in resumed.net_.history] == [
+        True, False, True, False, False]
+    assert resumed.n_epochs_ == reference.n_epochs_ == 5
+    assert resumed.best_epoch_ == reference.best_epoch_ == 3
+    got, want = resumed.net_.module_.state_dict(), reference.net_.module_.state_dict()
+    assert list(got) == list(want)
+    for name in want:
+        assert torch.equal(got[name], want[name]), name
+    np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
+    np.testing.assert_array_equal(resumed.predict(X), reference.predict(X))

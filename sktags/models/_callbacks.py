@@ -69,6 +69,26 @@ def best_epoch_from_history(history, monitor="valid_loss"):
     return best_epoch, best
 
 
+def restore_best_scores(net):
+    """Give skorch's scoring callbacks the best score of a resumed history.
+
+    ``PassthroughScoring`` (``train_loss``, ``valid_loss``) and
+    ``EpochScoring`` keep their best score so far in ``best_score_``, which
+    ``net.initialize()`` resets; after the history of a checkpoint is loaded,
+    the first resumed epoch would otherwise be recorded as best
+    (``valid_loss_best``). The best score is the one of the last epoch that
+    the history marks as best, the value that the callback held then.
+    """
+    for _, callback in net.callbacks_:
+        name = getattr(callback, "name_", None) or getattr(callback, "name", None)
+        if not hasattr(callback, "best_score_") or not isinstance(name, str):
+            continue
+        flagged = [row[name] for row in net.history
+                   if row.get(f"{name}_best") is True and name in row]
+        if flagged:
+            callback.best_score_ = flagged[-1]
+
+
 class StopTraining(KeyboardInterrupt):
     """Raised by :class:`EpochEnd` to end training early.
 

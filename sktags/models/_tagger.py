@@ -25,6 +25,7 @@ from ._callbacks import (
     StaircaseLR,
     best_epoch_from_history,
     load_checkpoint,
+    restore_best_scores,
 )
 from ._data import SpectrogramDataset, check_spectrograms
 from ._loss import WeightedBCEWithLogitsLoss
@@ -601,6 +602,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                     net.module_.load_state_dict(checkpoint["module"])
                     net.optimizer_.load_state_dict(checkpoint["optimizer"])
                     net.history_ = History(checkpoint["history"])
+                    restore_best_scores(net)
                     epoch_end.best_state_ = checkpoint["best_module"]
                     torch.set_rng_state(checkpoint["torch_rng"])
                     if rng_devices and checkpoint.get("cuda_rng") is not None:
