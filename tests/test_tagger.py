@@ -1,6 +1,7 @@
 """CNNTagger: fit / predict behaviour, weighting, early stopping, checkpoints, persistence."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -337,6 +338,33 @@ def test_float16_memmap_streams_and_matches_in_memory(data, tmp_path):
     # the fitted tagger keeps no reference to the training data
     assert b"mels.f16" not in pickle.dumps(from_disk)
     assert len(pickle.dumps(from_disk)) < 200_000
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_read_only_memmap_batches_are_fresh_writable_arrays(data, tmp_path, dtype):
+    """A batch of a read-only memmap reaches torch without the "not writable"
+    warning of torch.from_numpy, as a copy of that batch only."""
+    X, Y = data
+    path = tmp_path / "mels.npy"
+    np.save(path, X.astype(dtype))
+    mm = np.load(path, mmap_mode="r")
+    assert not mm.flags.writeable
+    for source in (mm, mm[:, 0], X):  # 4-D and 3-D memmaps, and an in-memory array
+        ds = _data.SpectrogramDataset(source, np.arange(len(X)))
+        for positions in ([3, 4, 5], [0, 7, 20], [9]):  # contiguous rows, fancy indexing
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                xb, _ = ds.__getitems__(positions)
+            assert xb.dtype == torch.float32 and xb.shape == (len(positions), 1, 16, 16)
+            batch = xb.numpy()
+            assert batch.flags.writeable and not np.shares_memory(batch, source)
+            expected = np.asarray(source, dtype=np.float32)[positions]
+            np.testing.assert_array_equal(batch, expected.reshape(batch.shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tagger = CNNTagger(**TINY).fit(mm, Y)
+        proba = tagger.predict_proba(mm)
+    np.testing.assert_array_equal(proba, tagger.predict_proba(X.astype(dtype)))
 
 
 def test_memmap_pages_are_released_without_losing_data(data, tmp_path):

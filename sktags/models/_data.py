@@ -130,12 +130,16 @@ class SpectrogramDataset(Dataset):
         return len(self.indices)
 
     def _read(self, rows):
+        # The batch handed to torch must be a fresh, writable array: a view
+        # of a read-only memmap would make torch.from_numpy warn, and a view
+        # of an in-memory X would share the caller's memory. Only the batch
+        # is ever copied, and only once.
         n = len(rows)
-        if n and rows[-1] - rows[0] == n - 1:  # contiguous: a view, no fancy indexing
-            xb = self.X[rows[0]:rows[-1] + 1]
-        else:
-            xb = self.X[rows]
-        xb = np.array(xb, dtype=np.float32, order="C").reshape(n, *self.input_shape)
+        if n and rows[-1] - rows[0] == n - 1:  # contiguous: a view, copied here
+            xb = np.array(self.X[rows[0]:rows[-1] + 1], dtype=np.float32, order="C")
+        else:  # fancy indexing already returns a fresh array: convert only if needed
+            xb = np.asarray(self.X[rows], dtype=np.float32, order="C")
+        xb = xb.reshape(n, *self.input_shape)
         release_pages(self.X)
         return torch.from_numpy(xb)
 
