@@ -1,9 +1,7 @@
 """``sktags train``: fit a CNNTagger on labelled audio or features."""
 
 import shutil
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -189,15 +187,15 @@ def run(args):
         fit_kwargs["playlist_counts"] = counts
     if groups is not None:
         fit_kwargs["groups"] = groups
-    with _InterruptFlag() as interrupted:
+    try:
         tagger.fit(X, Y, **fit_kwargs)
-    elapsed = time.perf_counter() - start
-    if interrupted.raised:
-        # skorch ends training quietly on Ctrl-C; the model is not finished, so it
-        # is not written, and the checkpoint of the last completed epoch is kept.
+    except KeyboardInterrupt:
+        # CNNTagger re-raises Ctrl-C once the last completed epoch is checkpointed;
+        # the model is not finished, so it is not written.
         print(f"sktags train: interrupted; no model written. Run the same command again to "
               f"resume from the last completed epoch (checkpoints in {ckpt})", file=sys.stderr)
         return 130
+    elapsed = time.perf_counter() - start
     mel = MelSpectrogramTransformer(**transformer_params)
     pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
     bundle = {
@@ -244,24 +242,3 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
 
     write_text_atomic(index, json.dumps(signature))
     return X, kept_ids, keep
-
-
-class _InterruptFlag:
-    """Record a Ctrl-C (SIGINT) during training, which skorch swallows."""
-
-    def __enter__(self):
-        self.raised = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.raised = True
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
