@@ -20,8 +20,8 @@ artist too.
 
 Usage::
 
-    python benchmarks/bench_emotion_4q.py           # 5 folds, all 251 clips
-    python benchmarks/bench_emotion_4q.py --quick   # 2 folds on 60 clips
+    python benchmarks/bench_4q_emotion.py           # 5 folds, all 251 clips
+    python benchmarks/bench_4q_emotion.py --quick   # 2 folds on 60 clips
 """
 
 import csv
