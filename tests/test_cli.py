@@ -93,12 +93,25 @@ def test_help_everywhere(capsys, command):
     assert "usage: sktags" in out
 
 
-def test_usage_errors_exit_2(capsys):
-    assert main([]) == 2
-    assert main(["no-such-command"]) == 2
-    assert main(["train", "somewhere"]) == 2  # --labels and -o are required
-    assert main(["tag", "model.joblib", "x.wav", "--format", "xml"]) == 2
-    assert "usage" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        ([], "required: COMMAND"),
+        (["no-such-command"], "invalid choice: 'no-such-command'"),
+        (["train", "somewhere"], "--labels"),  # --labels and -o are required
+        (["tag", "model.joblib", "x.wav", "--format", "xml"], "invalid choice: 'xml'"),
+        (["train", "f.npy", "--labels", "l.csv", "-o", "m.joblib", "--weighting", "foo"],
+         "invalid choice: 'foo'"),
+        (["extract", "a.wav", "-o", "f.npy", "--jobs", "many"], "invalid int value: 'many'"),
+    ],
+)
+def test_usage_errors_exit_2_one_line(capsys, argv, needle):
+    status, out, err = _run(capsys, argv)
+    assert status == 2 and out == ""
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err  # not argparse's multi-line usage block
+    assert lines[0].startswith("sktags") and "error:" in lines[0] and needle in lines[0]
+    assert "--help" in lines[0]
 
 
 def test_version(capsys):

@@ -22,9 +22,21 @@ Typical use:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2).
+
+    argparse prints the whole usage block before the message, which for
+    ``sktags train`` is a dozen lines; the hint points to ``--help`` instead.
+    Sub-parsers inherit this class through ``add_subparsers``.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
     """The :class:`argparse.ArgumentParser` of ``sktags`` and its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sktags",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
