@@ -236,8 +236,17 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
     status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),
                                    "--weighting", "exact_match+tfidf"])
     _assert_one_line_error(status, err, "--counts")
-    assert not model.exists()
-    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*"))
+
+    status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),
+                                   "--groups", str(tmp_path / "nope.csv")])
+    _assert_one_line_error(status, err, "groups file not found")
+    status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),
+                                   "--checkpoint-dir", str(tmp_path / "ck" / "run"),
+                                   "--groups", str(tmp_path / "nope.csv")])
+    _assert_one_line_error(status, err, "groups file not found")
+    # A failed start leaves nothing: no model, no temporary file, no checkpoint folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "ck"]
+    assert not list((tmp_path / "ck").iterdir())
 
 
 # ----------------------------------------------------------------- train / tag / evaluate

@@ -125,36 +125,17 @@ def run(args):
         raise CLIError(f"--weighting {args.weighting} needs playlist counts: pass --counts CSV")
 
     ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else out.with_name(out.name + ".ckpt")
+    created = not ckpt.exists()
     ckpt.mkdir(parents=True, exist_ok=True)
-
-    data = Path(args.data)
-    if data.suffix == ".npy":
-        _, meta = load_features(data)
-        transformer_params = meta["transformer"]
-    else:
-        transformer_params = mel_params(args)
-    verbose = 0 if args.quiet else 1
-    if data.suffix != ".npy" and data.is_dir():
-        # Extract once into the checkpoint folder, so that a resumed run skips it.
-        X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose)
-    else:
-        X, kept_ids, keep = features_for(
-            [data], ids, args=args, what="labelled tracks", skip_missing=args.skip_missing,
-            verbose=verbose,
+    try:
+        X, kept_ids, Y, counts, groups, transformer_params, verbose = _prepare(
+            args, ids, Y, counts, ckpt
         )
-    if keep is not None and len(keep) < len(ids):
-        print(f"using {len(keep)} of {len(ids)} labelled tracks (--skip-missing)")
-        Y = Y[keep]
-        counts = None if counts is None else counts[keep]
-    groups = None
-    if args.groups:
-        table = read_groups_csv(args.groups, args.group_column)
-        missing = [t for t in kept_ids if t not in table]
-        if missing:
-            raise CLIError(
-                f"{len(missing)} tracks have no group in {args.groups!r} (e.g. {missing[0]!r})"
-            )
-        groups = np.asarray([table[t] for t in kept_ids])
+    except BaseException:
+        # Nothing was trained: leave no checkpoint folder behind for a failed start.
+        if created:
+            shutil.rmtree(ckpt, ignore_errors=True)
+        raise
 
     from sklearn.pipeline import Pipeline
 
@@ -211,6 +192,39 @@ def run(args):
         shutil.rmtree(ckpt, ignore_errors=True)
     print(f"trained in {elapsed:.1f} s; model written to {out}")
     return 0
+
+
+def _prepare(args, ids, Y, counts, ckpt):
+    """Features, aligned labels, counts and groups of the training run."""
+    data = Path(args.data)
+    if data.suffix == ".npy":
+        _, meta = load_features(data)
+        transformer_params = meta["transformer"]
+    else:
+        transformer_params = mel_params(args)
+    verbose = 0 if args.quiet else 1
+    if data.suffix != ".npy" and data.is_dir():
+        # Extract once into the checkpoint folder, so that a resumed run skips it.
+        X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose)
+    else:
+        X, kept_ids, keep = features_for(
+            [data], ids, args=args, what="labelled tracks", skip_missing=args.skip_missing,
+            verbose=verbose,
+        )
+    if keep is not None and len(keep) < len(ids):
+        print(f"using {len(keep)} of {len(ids)} labelled tracks (--skip-missing)")
+        Y = Y[keep]
+        counts = None if counts is None else counts[keep]
+    groups = None
+    if args.groups:
+        table = read_groups_csv(args.groups, args.group_column)
+        missing = [t for t in kept_ids if t not in table]
+        if missing:
+            raise CLIError(
+                f"{len(missing)} tracks have no group in {args.groups!r} (e.g. {missing[0]!r})"
+            )
+        groups = np.asarray([table[t] for t in kept_ids])
+    return X, kept_ids, Y, counts, groups, transformer_params, verbose
 
 
 def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
