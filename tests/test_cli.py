@@ -206,6 +206,28 @@ def test_extract_bad_paths_one_line(capsys, tmp_path):
     assert not out.exists()
 
 
+def test_extract_on_error_zeros_lists_failures_once(capsys, tmp_path):
+    import warnings
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "7.wav", 0.1 * np.sin(np.arange(22050) / 5.0), 22050)
+    (audio / "8.wav").write_bytes(b"RIFF not really a wav file")
+    out = tmp_path / "feats.npy"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, stdout, err = _run(capsys, ["extract", str(audio), "-o", str(out), "-q",
+                                            "--on-error", "zeros", *TINY_MEL])
+    assert status == 0 and err == ""
+    # the CLI's own one-line listing, not the transformer's warning as well
+    assert not [w for w in caught if "could not be read" in str(w.message)]
+    assert "1 files could not be decoded and are stored as zeros: 8" in stdout
+    meta = json.loads((tmp_path / "feats.json").read_text())
+    assert meta["ids"] == ["7", "8"] and meta["failed"] == ["8"]
+    X = np.load(out)
+    assert np.all(X[1] == 0) and np.any(X[0] != 0)
+
+
 # ----------------------------------------------------------------- CSV and id errors
 
 

@@ -2,6 +2,7 @@
 
 import json
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def run(args):
         on_error=args.on_error,
     )
     start = time.perf_counter()
-    X = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
+    with warnings.catch_warnings():
+        # With --on-error zeros the failed files are listed below, one line.
+        warnings.filterwarnings("ignore", message=r"MelSpectrogramTransformer: .* could not be read")
+        X = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
     elapsed = time.perf_counter() - start
     failed = [int(i) for i in getattr(mel, "failed_indices_", []) or []]
     meta = {
