@@ -271,6 +271,18 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
     assert not list((tmp_path / "ck").iterdir())
 
 
+@pytest.mark.parametrize("bad_option", [["--batch-size", "0"], ["--valid-size", "1.5"]])
+def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, dataset, bad_option):
+    # CNNTagger rejects the parameter in fit, after the features are extracted into
+    # the checkpoint folder: nothing can be resumed, so nothing is left behind.
+    model = tmp_path / "m.joblib"
+    status, _, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
+                                   str(dataset["labels"]), "-o", str(model), "--epochs", "1",
+                                   "-q", *TINY_MEL, *bad_option])
+    _assert_one_line_error(status, err, bad_option[0][2:].replace("-", "_"))
+    assert list(tmp_path.iterdir()) == []
+
+
 # ----------------------------------------------------------------- train / tag / evaluate
 
 

@@ -176,6 +176,12 @@ def run(args):
         print(f"sktags train: interrupted; no model written. Run the same command again to "
               f"resume from the last completed epoch (checkpoints in {ckpt})", file=sys.stderr)
         return 130
+    except BaseException:
+        # A fit that fails before completing an epoch (bad --valid-size, no CUDA, ...)
+        # has nothing to resume from: remove the checkpoint folder this run created.
+        if created and not any(ckpt.rglob("checkpoint.pt")):
+            shutil.rmtree(ckpt, ignore_errors=True)
+        raise
     elapsed = time.perf_counter() - start
     mel = MelSpectrogramTransformer(**transformer_params)
     pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
