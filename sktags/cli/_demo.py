@@ -9,7 +9,7 @@ import numpy as np
 
 from ._common import CLIError, atomic_path, write_text_atomic
 
-HELP = "offline end-to-end demo on the bundled data (about 1-2 minutes on 2 CPU cores)"
+HELP = "offline end-to-end demo on the bundled data (1-3 minutes on 2 CPU cores)"
 
 BANNER = """\
 sktags demo -- what is real and what is constructed
