@@ -351,6 +351,26 @@ def test_evaluate_matches_context_report(capsys, trained, dataset, tmp_path):
     assert list(saved["tuned_thresholds"].values()) == pytest.approx(list(map(float, t)))
 
 
+def test_feature_file_from_another_front_end_is_refused(capsys, tmp_path, trained, dataset):
+    # Same shape as the model's features (decibels instead of log1p): without the
+    # check, tag and evaluate would silently score the wrong features.
+    feats = tmp_path / "db.npy"
+    status, _, _ = _run(capsys, ["extract", str(dataset["audio"]), "-o", str(feats), "-q",
+                                 *TINY_MEL, "--compression", "db"])
+    assert status == 0
+    status, out, err = _run(capsys, ["tag", str(trained), str(feats)])
+    _assert_one_line_error(status, err, "'db'", "'log1p'", "compression")
+    assert out == ""
+    status, out, err = _run(capsys, ["evaluate", str(trained), str(feats), "--labels",
+                                     str(dataset["labels"])])
+    _assert_one_line_error(status, err, "compression=", "re-extract")
+    # the model's own front end is accepted
+    same = tmp_path / "same.npy"
+    assert _run(capsys, ["extract", str(dataset["audio"]), "-o", str(same), "-q", *TINY_MEL])[0] == 0
+    status, out, _ = _run(capsys, ["tag", str(trained), str(same), "--format", "json"])
+    assert status == 0 and len(json.loads(out)) == len(dataset["ids"])
+
+
 def test_extract_then_train_and_tag_from_features(capsys, tmp_path, dataset):
     feats = tmp_path / "f.npy"
     assert main(["extract", str(dataset["audio"]), "-o", str(feats), "-q", *TINY_MEL]) == 0

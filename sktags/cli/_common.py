@@ -303,6 +303,30 @@ def add_cache_arguments(parser):
     )
 
 
+def check_front_end(meta, mel, path):
+    """Raise when a feature file was computed with another front end than ``mel``'s.
+
+    ``meta`` is the feature file's index; ``mel`` the model's fitted
+    :class:`~sktags.MelSpectrogramTransformer`. Same-shaped features from
+    another excerpt or compression would otherwise be scored silently.
+    """
+    stored = meta.get("transformer") or {}
+    for key in MEL_DEFAULTS:
+        if key not in stored:
+            continue
+        mine, theirs = stored[key], getattr(mel, key, None)
+        same = (
+            float(mine) == float(theirs)
+            if isinstance(mine, (int, float)) and isinstance(theirs, (int, float))
+            else mine == theirs
+        )
+        if not same:
+            raise CLIError(
+                f"feature file {str(path)!r} was extracted with {key}={mine!r}, but the model "
+                f"expects {key}={theirs!r}; re-extract it with the model's front end"
+            )
+
+
 def make_transformer(params, *, cache=None, jobs=None, verbose=0, on_error="raise"):
     from ..features import MelSpectrogramTransformer
 
@@ -340,15 +364,19 @@ def load_model(path):
     return bundle
 
 
-def features_for(data, ids_wanted=None, *, args, what, skip_missing=False, verbose=0):
+def features_for(data, ids_wanted=None, *, args, what, skip_missing=False, verbose=0,
+                 model_mel=None):
     """Features for a DATA argument: a feature file, an audio folder or audio files.
 
     Returns ``(X, ids, keep)``: features in the order of ``ids_wanted`` (only
     the ``keep`` positions of it when some are skipped), or of the files.
+    With ``model_mel``, a feature file must match that transformer's front end.
     """
     data = [Path(d) for d in data]
     if len(data) == 1 and data[0].suffix == ".npy":
         X, meta = load_features(data[0])
+        if model_mel is not None:
+            check_front_end(meta, model_mel, data[0])
         ids = meta["ids"]
         if ids_wanted is None:
             return X, ids, None

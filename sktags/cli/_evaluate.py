@@ -46,7 +46,8 @@ def _scores(bundle, data, labels, args):
     mel = bundle["pipeline"].named_steps["mel"]
     args_like = _MelArgs(mel, args)
     X, _, keep = features_for(
-        [Path(data)], ids, args=args_like, what="labelled tracks", skip_missing=args.skip_missing
+        [Path(data)], ids, args=args_like, what="labelled tracks", skip_missing=args.skip_missing,
+        model_mel=mel,
     )
     if keep is not None:
         Y = Y[keep]

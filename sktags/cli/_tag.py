@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import CLIError, collect_audio, load_features, load_model, write_text_atomic
+from ._common import (
+    CLIError,
+    check_front_end,
+    collect_audio,
+    load_features,
+    load_model,
+    write_text_atomic,
+)
 
 HELP = "audio files -> contexts and probabilities (table, csv or json)"
 
@@ -84,6 +91,7 @@ def run(args):
     tagger = pipeline.named_steps["tagger"]
     if len(args.inputs) == 1 and Path(args.inputs[0]).suffix == ".npy":
         X, meta = load_features(args.inputs[0])
+        check_front_end(meta, pipeline.named_steps["mel"], args.inputs[0])
         files = meta.get("files") or meta["ids"]
     else:
         paths = collect_audio(args.inputs)
