@@ -369,6 +369,9 @@ def test_feature_file_from_another_front_end_is_refused(capsys, tmp_path, traine
     assert _run(capsys, ["extract", str(dataset["audio"]), "-o", str(same), "-q", *TINY_MEL])[0] == 0
     status, out, _ = _run(capsys, ["tag", str(trained), str(same), "--format", "json"])
     assert status == 0 and len(json.loads(out)) == len(dataset["ids"])
+    files = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[:1]
+    status, out, err = _run(capsys, ["tag", str(trained), str(same), *files])
+    _assert_one_line_error(status, err, "feature file (.npy) must be the only input")
 
 
 def test_extract_then_train_and_tag_from_features(capsys, tmp_path, dataset):

@@ -89,6 +89,8 @@ def run(args):
     pipeline = bundle["pipeline"]
     names = bundle["target_names"]
     tagger = pipeline.named_steps["tagger"]
+    if len(args.inputs) > 1 and any(Path(i).suffix == ".npy" for i in args.inputs):
+        raise CLIError("a feature file (.npy) must be the only input; tag audio files separately")
     if len(args.inputs) == 1 and Path(args.inputs[0]).suffix == ".npy":
         X, meta = load_features(args.inputs[0])
         check_front_end(meta, pipeline.named_steps["mel"], args.inputs[0])
