@@ -476,6 +476,17 @@ def test_demo_quick(capsys, tmp_path):
 # ----------------------------------------------------------------- sktags.demo
 
 
+def test_demo_bad_output_folder_one_line(capsys, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    status, out, err = _run(capsys, ["demo", "--quick", "--out", str(blocker)])
+    _assert_one_line_error(status, err, "exists and is not a folder", "a_file")
+    assert "Errno" not in err and out == ""
+    status, out, err = _run(capsys, ["demo", "--quick", "--out", str(blocker / "sub")])
+    _assert_one_line_error(status, err, "cannot create output folder")
+    assert blocker.read_text() == "not a folder" and sorted(tmp_path.iterdir()) == [blocker]
+
+
 def test_load_recordings_have_licences():
     from sktags.demo import load_recordings
 

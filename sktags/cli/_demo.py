@@ -453,7 +453,12 @@ def run(args):
     if not 0.0 <= args.hidden_share < 1.0:
         raise CLIError(f"--hidden-share must be in [0, 1), got {args.hidden_share}")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create output folder {str(out)!r}: {exc.strerror}") from None
     cfg = QUICK if args.quick else FULL
     log = _Log()
     log(BANNER)
