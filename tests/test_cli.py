@@ -476,6 +476,24 @@ def test_demo_quick(capsys, tmp_path):
 # ----------------------------------------------------------------- sktags.demo
 
 
+def test_output_that_is_a_folder_fails_before_any_work(capsys, tmp_path, trained, dataset):
+    wav = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[0]
+    (tmp_path / "tags.json").mkdir()
+    status, _, err = _run(capsys, ["tag", str(trained), wav, "-o", str(tmp_path / "tags.json")])
+    _assert_one_line_error(status, err, "is a folder", "tags.json")
+    (tmp_path / "m.joblib").mkdir()
+    status, out, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
+                                     str(dataset["labels"]), "-o", str(tmp_path / "m.joblib"),
+                                     "--epochs", "1", "-q", *TINY_MEL])
+    _assert_one_line_error(status, err, "is a folder", "m.joblib")
+    assert "training on" not in out  # refused before training, not after
+    (tmp_path / "f.json").mkdir()  # the index beside f.npy
+    status, _, err = _run(capsys, ["extract", wav, "-o", str(tmp_path / "f.npy"), "-q"])
+    _assert_one_line_error(status, err, "is a folder", "f.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json", "m.joblib", "tags.json"]
+    assert not any(list(p.iterdir()) for p in tmp_path.iterdir())
+
+
 def test_demo_bad_output_folder_one_line(capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

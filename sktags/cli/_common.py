@@ -24,6 +24,15 @@ class CLIError(Exception):
 # --------------------------------------------------------------------------- files
 
 
+def check_output_path(target):
+    """Raise unless ``target`` can be written: its folder exists, it is not a folder."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise CLIError(f"output directory {str(target.parent)!r} does not exist")
+    if target.is_dir():
+        raise CLIError(f"output {str(target)!r} is a folder; give a file name")
+
+
 @contextlib.contextmanager
 def atomic_path(target):
     """Yield a temporary path beside ``target``; move it into place on success.
@@ -32,8 +41,7 @@ def atomic_path(target):
     atomic; on any error it is removed and ``target`` is left untouched.
     """
     target = Path(target)
-    if not target.parent.is_dir():
-        raise CLIError(f"output directory {str(target.parent)!r} does not exist")
+    check_output_path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._common import (
     CLIError,
+    check_output_path,
     add_cache_arguments,
     add_mel_arguments,
     collect_audio,
@@ -59,8 +60,8 @@ def run(args):
     out = Path(args.output)
     if out.suffix != ".npy":
         raise CLIError(f"output must end with .npy, got {str(out)!r}")
-    if not out.parent.is_dir():
-        raise CLIError(f"output directory {str(out.parent)!r} does not exist")
+    check_output_path(out)
+    check_output_path(index_path(out))
     files = collect_audio(args.inputs, recursive=not args.no_recursive)
     ids = [f.stem for f in files]
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)

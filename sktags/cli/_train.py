@@ -10,6 +10,7 @@ import numpy as np
 from ._common import (
     MODEL_FORMAT,
     CLIError,
+    check_output_path,
     add_cache_arguments,
     add_mel_arguments,
     align,
@@ -105,8 +106,7 @@ def _threshold(value):
 
 def run(args):
     out = Path(args.output)
-    if not out.parent.is_dir():
-        raise CLIError(f"output directory {str(out.parent)!r} does not exist")
+    check_output_path(out)  # before training, not after
     threshold = _threshold(args.threshold)
     if args.epochs < 1:
         raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
