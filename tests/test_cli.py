@@ -283,6 +283,30 @@ def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, datas
     assert list(tmp_path.iterdir()) == []
 
 
+def test_more_malformed_csvs_one_line(capsys, tmp_path, dataset):
+    model = tmp_path / "m.joblib"
+    base = ["train", str(dataset["audio"]), "-o", str(model), "--epochs", "1", "-q", *TINY_MEL]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("song_id,club,club\n1000,1,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "duplicate column 'club'")
+    bad.write_text("song_id,club,\n1000,1,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "column 3 of the header has no name")
+    bad.write_text("song_id,club\n1000,1\n ,0\n")
+    status, _, err = _run(capsys, [*base, "--labels", str(bad)])
+    _assert_one_line_error(status, err, "line 3: empty track id")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\xb1 not text")
+    status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),
+                                   "--groups", str(binary)])
+    _assert_one_line_error(status, err, "groups file", "not a readable CSV")
+    assert "SKTAGS_DEBUG" not in err  # a known data error, not an unexpected one
+    status, _, err = _run(capsys, ["fetch-previews", str(binary), "-o", str(tmp_path / "mp3")])
+    _assert_one_line_error(status, err, "ids file", "not a readable")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "binary.csv"]
+
+
 # ----------------------------------------------------------------- train / tag / evaluate
 
 

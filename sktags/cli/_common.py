@@ -136,6 +136,11 @@ def read_matrix_csv(path, *, what="labels", binary=True):
             f"got header {rows[0]!r}"
         )
     names = header[1:]
+    for j, name in enumerate(names):
+        if not name:
+            raise CLIError(f"{what} file {str(path)!r}: column {j + 2} of the header has no name")
+        if name in names[:j]:
+            raise CLIError(f"{what} file {str(path)!r}: duplicate column {name!r} in the header")
     ids, values, seen = [], [], {}
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
@@ -146,6 +151,8 @@ def read_matrix_csv(path, *, what="labels", binary=True):
                 f"expected {len(header)}"
             )
         track = row[0].strip()
+        if not track:
+            raise CLIError(f"{what} file {str(path)!r}, line {lineno}: empty track id")
         if track in seen:
             raise CLIError(
                 f"{what} file {str(path)!r}, line {lineno}: duplicate track id {track!r} "
@@ -183,24 +190,28 @@ def read_groups_csv(path, column=None):
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"groups file not found: {str(path)!r}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header or len(header) < 2:
-            raise CLIError(f"groups file {str(path)!r} needs a header with at least two columns")
-        header = [h.strip() for h in header]
-        if column is None:
-            column = "artist_id" if "artist_id" in header else header[1]
-        if column not in header:
-            raise CLIError(f"groups file {str(path)!r} has no column {column!r}; it has {header}")
-        j = header.index(column)
-        groups = {}
-        for lineno, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) <= j:
-                raise CLIError(f"groups file {str(path)!r}, line {lineno}: missing column {column!r}")
-            groups[row[0].strip()] = row[j].strip()
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CLIError(f"groups file {str(path)!r} is not a readable CSV: {exc}") from None
+    reader = iter(rows)
+    header = next(reader, None)
+    if not header or len(header) < 2:
+        raise CLIError(f"groups file {str(path)!r} needs a header with at least two columns")
+    header = [h.strip() for h in header]
+    if column is None:
+        column = "artist_id" if "artist_id" in header else header[1]
+    if column not in header:
+        raise CLIError(f"groups file {str(path)!r} has no column {column!r}; it has {header}")
+    j = header.index(column)
+    groups = {}
+    for lineno, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) <= j:
+            raise CLIError(f"groups file {str(path)!r}, line {lineno}: missing column {column!r}")
+        groups[row[0].strip()] = row[j].strip()
     return groups
 
 

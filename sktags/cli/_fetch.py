@@ -47,8 +47,11 @@ def read_ids(path):
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"ids file not found: {str(path)!r}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [r for r in csv.reader(fh) if r and r[0].strip()]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r and r[0].strip()]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CLIError(f"ids file {str(path)!r} is not a readable CSV or text file: {exc}") from None
     ids = []
     for lineno, row in enumerate(rows, start=1):
         cell = row[0].strip()
