@@ -106,6 +106,22 @@ def audio_by_id(folder):
 # --------------------------------------------------------------------------- CSV
 
 
+def read_csv_rows(path, what, *, kind="CSV"):
+    """All rows of a UTF-8 CSV file (a byte-order mark is allowed).
+
+    A missing or unreadable file is a one-line :class:`CLIError` naming
+    ``what`` (e.g. "labels") and the path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"{what} file not found: {str(path)!r}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CLIError(f"{what} file {str(path)!r} is not a readable {kind}: {exc}") from None
+
+
 def read_matrix_csv(path, *, what="labels", binary=True):
     """Read a table in the released dataset's format.
 
@@ -120,13 +136,7 @@ def read_matrix_csv(path, *, what="labels", binary=True):
         uint8 for labels, float64 for counts.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"{what} file not found: {str(path)!r}")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise CLIError(f"{what} file {str(path)!r} is not a readable CSV: {exc}") from None
+    rows = read_csv_rows(path, what)
     if len(rows) < 2:
         raise CLIError(f"{what} file {str(path)!r} needs a header line and at least one row")
     header = [h.strip() for h in rows[0]]
@@ -188,13 +198,7 @@ def read_groups_csv(path, column=None):
     a column named ``artist_id`` when present, else the second column.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"groups file not found: {str(path)!r}")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise CLIError(f"groups file {str(path)!r} is not a readable CSV: {exc}") from None
+    rows = read_csv_rows(path, "groups")
     reader = iter(rows)
     header = next(reader, None)
     if not header or len(header) < 2:

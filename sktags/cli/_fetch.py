@@ -1,9 +1,7 @@
 """``sktags fetch-previews``: download Deezer 30 s previews."""
 
-import csv
-from pathlib import Path
 
-from ._common import CLIError, write_text_atomic
+from ._common import CLIError, read_csv_rows, write_text_atomic
 
 HELP = "download the Deezer 30 s MP3 previews of track ids (resumable)"
 
@@ -44,14 +42,7 @@ def add_parser(sub):
 
 def read_ids(path):
     """Track ids from a CSV (first column, header skipped) or a one-per-line file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"ids file not found: {str(path)!r}")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if r and r[0].strip()]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise CLIError(f"ids file {str(path)!r} is not a readable CSV or text file: {exc}") from None
+    rows = [r for r in read_csv_rows(path, "ids", kind="CSV or text file") if r and r[0].strip()]
     ids = []
     for lineno, row in enumerate(rows, start=1):
         cell = row[0].strip()
