@@ -4,6 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath(os.path.dirname(__file__)))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import sktags  # noqa: E402
@@ -18,10 +19,46 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "sphinx.ext.intersphinx",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# Cross-references to the projects sktags builds on. The docs build with
+# ``-n -W`` on machines that reach no documentation site, so the inventories
+# are read from docs/_intersphinx/ (written by make_inventories.py there from
+# the installed packages); SKTAGS_DOCS_ONLINE=1 downloads the projects' own.
+_ONLINE = os.environ.get("SKTAGS_DOCS_ONLINE") == "1"
+_SITES = {
+    "python": "https://docs.python.org/3/",
+    "numpy": "https://numpy.org/doc/stable/",
+    "scipy": "https://docs.scipy.org/doc/scipy/",
+    "sklearn": "https://scikit-learn.org/stable/",
+    "joblib": "https://joblib.readthedocs.io/en/stable/",
+    "torch": "https://pytorch.org/docs/stable/",
+    "skorch": "https://skorch.readthedocs.io/en/stable/",
+    "soundfile": "https://python-soundfile.readthedocs.io/en/latest/",
+    "librosa": "https://librosa.org/doc/latest/",
+}
+intersphinx_mapping = {
+    name: (url, None if _ONLINE else os.path.join("_intersphinx", f"{name}.inv"))
+    for name, url in _SITES.items()
+}
+intersphinx_disabled_reftypes = ["std:doc"]
+
+# The examples, rendered as a gallery and run with their quick settings.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    # Run the plot_* scripts; the others need data or hours and are shown as code.
+    "filename_pattern": r"/plot_",
+    "reset_argv": "_gallery.quick_argv",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+}
+
+exclude_patterns = ["_build", "_intersphinx", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 

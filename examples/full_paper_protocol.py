@@ -21,9 +21,11 @@ runs the same code on a tiny stand-in so that it is tested in CI: without
 recordings) named by real track ids into a temporary folder; its numbers
 mean nothing.
 
-``python examples/full_paper_protocol.py --audio previews/ --work work/ \\
-    [--counts balanced_ground_truth_track_count.csv --artists ground_truth_folds.csv] \\
-    [--weighting ignore_zeros] [--device cuda]``
+Usage::
+
+    python examples/full_paper_protocol.py --audio previews/ --work work/ \\
+        [--counts balanced_ground_truth_track_count.csv --artists ground_truth_folds.csv] \\
+        [--weighting ignore_zeros] [--device cuda]
 """
 
 # %%

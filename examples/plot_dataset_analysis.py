@@ -25,7 +25,9 @@ from sktags.datasets import load_context_tags, match_keywords
 parser = argparse.ArgumentParser(description="Analysis of the released dataset")
 parser.add_argument("--quick", action="store_true", help="subsample for CI (seconds)")
 parser.add_argument("--out", default=None, help="folder for the figures (default: none)")
-parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared"),
+# The folder of this script (the docs gallery runs it from there, without __file__).
+HERE = Path(globals().get("__file__", "plot_dataset_analysis.py")).resolve().parent
+parser.add_argument("--shared", default=str(HERE.parent.parent / "shared"),
                     help="folder with data/deezer_context (optional)")
 args, _ = parser.parse_known_args()
 deezer = Path(args.shared) / "data" / "deezer_context"

@@ -25,7 +25,7 @@ from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
 from sktags.demo import make_context_mixtures
 from sktags.metrics import context_report
 
-parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+parser = argparse.ArgumentParser(description="Quick start: audio in, context tags out")
 parser.add_argument("--quick", action="store_true", help="tiny run for CI (seconds)")
 parser.add_argument("--out", default=None, help="folder for the figure (default: none)")
 args, _ = parser.parse_known_args()

@@ -38,7 +38,7 @@ def plot_weight_distributions(
 ):
     """Plot the distributions of negative and positive loss weights per scheme.
 
-    The weight matrices of :class:`~sktags.weighting.ContextWeightEstimator`
+    The weight matrices of :class:`~sktags.ContextWeightEstimator`
     hold a negative weight ``P(y_c = 0 | y_i)`` where ``Y == 0`` and a
     positive weight (1, or TF-IDF) where ``Y == 1``. This draws the two kinds
     side by side, one colour per scheme: histograms of all entries, or, with
