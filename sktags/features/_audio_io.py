@@ -190,9 +190,9 @@ def load_window(path, *, sr, offset, duration, notes=None):
     within the announced length that stops short (an MP3 with a Xing/Info
     header cut short, a FLAC cut short). Up to ``max(4 * 1152, 1 %)`` of the
     announced length may be missing without error. An MP3 without a
-    Xing/Info header has only an estimated length: when its read stops short,
-    the file is decoded once more to count its samples, and the excerpt is
-    taken from its real length.
+    Xing/Info header has only an estimated length: when its read stops short
+    by more than that, the file is decoded once more to count its samples,
+    and the excerpt is taken from its real length.
 
     **Very short clips are noted.** When the decoded audio covers less than
     :data:`SHORT_CLIP_FRACTION` (an eighth) of ``duration``, more than 7/8
@@ -248,7 +248,9 @@ def load_window(path, *, sr, offset, duration, notes=None):
             a, b = window_bounds(n_total, start, length)
         data = _read(f, a, b - a)
         missing = (b - a) - data.shape[0]
-        if missing > 0 and f.format == "MP3" and not mp3_length_is_exact(path):
+        if missing <= tolerance(n_total):
+            pass  # complete, or a few samples short of an estimate: zero-padded
+        elif f.format == "MP3" and not mp3_length_is_exact(path):
             # an estimated length: count the samples, then take the excerpt
             n_total = _count_frames(f)
             if duration is None:
@@ -256,7 +258,7 @@ def load_window(path, *, sr, offset, duration, notes=None):
             else:
                 a, b = window_bounds(n_total, start, length)
             data = _read(f, a, b - a)
-        elif missing > tolerance(n_total):
+        else:
             got = a + data.shape[0]
             raise ValueError(
                 f"truncated: its header announces {n_total} samples "
