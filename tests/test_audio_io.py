@@ -325,14 +325,18 @@ def test_real_previews_are_never_called_truncated(monkeypatch):
         warnings.simplefilter("error")
         for path in paths:
             load_window(str(path), sr=22050, offset=30.0, duration=30.0)
+            load_window(str(path), sr=22050, offset=0.0, duration=None)  # whole tracks too
 
 
 def test_whole_file_mode_decodes_everything(audio_dir):
     path = str(audio_dir / VIBE_MP3)
     full, sr = sf.read(path, dtype="float32")
-    got = load_window(path, sr=sr, offset=30.0, duration=None)
+    got = load_window(path, sr=sr, offset=30.0, duration=None)  # shorter than the offset: all
     np.testing.assert_allclose(got, full.mean(axis=1), atol=1e-6)
-    np.testing.assert_array_equal(waveform_window(full[:, 0], sr=sr, offset=3.0, duration=None), full[:, 0])
+    got = load_window(path, sr=sr, offset=2.0, duration=None)  # from the offset to the end
+    np.testing.assert_allclose(got, full[2 * sr :].mean(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(waveform_window(full[:, 0], sr=sr, offset=3.0, duration=None), full[3 * sr :, 0])
+    np.testing.assert_array_equal(waveform_window(full[:, 0], sr=sr, offset=9.0, duration=None), full[:, 0])
 
 
 def test_very_short_clip_gets_a_note_naming_it(tmp_path):

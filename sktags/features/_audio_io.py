@@ -143,6 +143,14 @@ def _skip_to(f, frame):
         left -= got
 
 
+def _bounds(n_total, start, length):
+    """:func:`window_bounds`, or for a whole track (``length=None``) ``[start, n_total)``
+    when the track is longer than ``start``, else all of it."""
+    if length is not None:
+        return window_bounds(n_total, start, length)
+    return (start, n_total) if n_total > start else (0, n_total)
+
+
 def _read(f, start, n):
     """Up to ``n`` frames from ``start``, even past a length libsndfile only estimated."""
     _skip_to(f, start)
@@ -210,7 +218,8 @@ def load_window(path, *, sr, offset, duration, notes=None):
         Start of the requested excerpt, in seconds.
     duration : float or None
         Length of the requested excerpt, in seconds; None decodes the whole
-        file (from its first sample, whatever ``offset``) without padding.
+        track from ``offset`` to its end (all of it when it is shorter than
+        ``offset``), without padding.
     notes : list or None, default=None
         Where to append the short-clip note (a str), e.g. to send it from a
         worker process back to the caller.
@@ -218,7 +227,8 @@ def load_window(path, *, sr, offset, duration, notes=None):
     Returns
     -------
     y : ndarray of shape (floor(duration * sr),), dtype float32
-        With ``duration=None``, shape ``(ceil(n_native * sr / sr_native),)``.
+        With ``duration=None``, shape ``(ceil(n * sr / sr_native),)`` for the
+        ``n`` samples decoded at the native rate ``sr_native``.
 
     Raises
     ------
@@ -241,11 +251,8 @@ def load_window(path, *, sr, offset, duration, notes=None):
         if reason is not None:
             raise ValueError(reason)
         start = int(offset * sr_native)
-        length = n_total if duration is None else int(duration * sr_native)
-        if duration is None:
-            a, b = 0, n_total
-        else:
-            a, b = window_bounds(n_total, start, length)
+        length = None if duration is None else int(duration * sr_native)
+        a, b = _bounds(n_total, start, length)
         data = _read(f, a, b - a)
         missing = (b - a) - data.shape[0]
         if missing <= tolerance(n_total):
@@ -253,10 +260,7 @@ def load_window(path, *, sr, offset, duration, notes=None):
         elif f.format == "MP3" and not mp3_length_is_exact(path):
             # an estimated length: count the samples, then take the excerpt
             n_total = _count_frames(f)
-            if duration is None:
-                a, b = 0, n_total
-            else:
-                a, b = window_bounds(n_total, start, length)
+            a, b = _bounds(n_total, start, length)
             data = _read(f, a, b - a)
         else:
             got = a + data.shape[0]
@@ -316,12 +320,13 @@ def waveform_window(y, *, sr, offset, duration, notes=None, name="the waveform")
 
     Returns a float32 array of ``floor(duration * sr)`` samples, zero-padded at
     the end when the waveform is shorter; with ``duration=None`` the whole
-    waveform. A waveform shorter than :data:`SHORT_CLIP_FRACTION` of
+    waveform from ``offset`` (all of it if shorter). A waveform shorter than :data:`SHORT_CLIP_FRACTION` of
     ``duration`` gets the same note as a file (see :func:`load_window`),
     naming it ``name``.
     """
     if duration is None:
-        return np.asarray(y, dtype=np.float32)
+        a, b = _bounds(y.shape[0], n_samples_of(offset, sr), None)
+        return np.ascontiguousarray(y[a:b], dtype=np.float32)
     n = n_samples_of(duration, sr)
     a, b = window_bounds(y.shape[0], n_samples_of(offset, sr), n)
     if b - a < SHORT_CLIP_FRACTION * n:
