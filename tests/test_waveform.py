@@ -33,7 +33,7 @@ def _expected(arr):
     return arr.astype(np.float64)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_ARRAYS)
 def test_any_array_gives_a_correct_float32_waveform_or_a_one_line_value_error(arr):
     try:
@@ -58,7 +58,7 @@ def test_any_array_gives_a_correct_float32_waveform_or_a_one_line_value_error(ar
         assert np.abs(got).max() <= 1.0
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     hnp.arrays(
         st.one_of(hnp.integer_dtypes(), hnp.unsigned_integer_dtypes(), hnp.floating_dtypes(),
