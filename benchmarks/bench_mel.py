@@ -8,7 +8,7 @@ tones, plus noise) in a temporary directory, then times in one run:
   offset=30, duration=30)`` + ``librosa.feature.melspectrogram`` + ``log1p``;
 * ``MelSpectrogramTransformer(n_jobs=1)`` and ``(n_jobs=-1)``;
 * the per-file cache: a second ``transform`` with ``memory=`` set;
-* the cost of the cache's content key: hashing each file's bytes (BLAKE2b,
+* the cost of the cache's content key: hashing each file's bytes (SHA-256,
   what every cached ``transform`` does per file) against decoding it and
   computing its log-mel, per file, on the same files in the same run; on the
   real 30 s previews of ../shared/data/emotion_4q_dev when present (read in
@@ -178,7 +178,7 @@ def hash_overhead(paths, repeat):
 def print_hash_overhead(paths, repeat, label):
     h = hash_overhead(paths, repeat)
     print(
-        f"content key (BLAKE2b of the file) on {h['n']} {label} (median {h['size_kb']:.0f} kB): "
+        f"content key (SHA-256 of the file) on {h['n']} {label} (median {h['size_kb']:.0f} kB): "
         f"{h['hash_ms']:.3f} ms per file (max {h['hash_max_ms']:.3f} ms, {h['mb_per_s']:.0f} MB/s) "
         f"vs decode + log-mel {h['compute_ms']:.1f} ms per file: "
         f"overhead {100 * h['ratio']:.2f}% (ratio {h['ratio']:.4f})"

@@ -60,7 +60,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     memory : None, str, os.PathLike or joblib.Memory, default=None
         Directory of the per-file feature cache (``~`` is expanded; a
         :class:`joblib.Memory` gives its ``location``). Entries are keyed on the
-        file's content (a BLAKE2b hash of its bytes) and absolute path, every
+        file's content (a SHA-256 hash of its bytes) and absolute path, every
         parameter that changes the output and the decoder and resampler
         versions, so an edited file is recomputed even with its size and
         modification time unchanged; writes are atomic
