@@ -7,7 +7,12 @@ tones, plus noise) in a temporary directory, then times in one run:
 * baseline: a sequential loop of ``librosa.load(path, sr=22050, mono=True,
   offset=30, duration=30)`` + ``librosa.feature.melspectrogram`` + ``log1p``;
 * ``MelSpectrogramTransformer(n_jobs=1)`` and ``(n_jobs=-1)``;
-* the per-file cache: a second ``transform`` with ``memory=`` set.
+* the per-file cache: a second ``transform`` with ``memory=`` set;
+* the cost of the cache's content key: hashing each file's bytes (SHA-256,
+  what every cached ``transform`` does per file) against decoding it and
+  computing its log-mel, per file, on the same files in the same run; on the
+  real 30 s previews of ../shared/data/emotion_4q_dev when present (read in
+  place), else on the generated MP3s.
 
 "cores used" (CPU time of the process and its workers over wall time) shows
 how much CPU each pipeline actually got: on a machine shared with other
@@ -24,6 +29,7 @@ Usage::
     python benchmarks/bench_mel.py            # 32 files
     python benchmarks/bench_mel.py --quick    # 6 files, 1 repeat (smoke run)
     python benchmarks/bench_mel.py --data-dir /tmp/bench_mel   # reuse the MP3s
+    python benchmarks/bench_mel.py --hash-only   # only the content-key overhead
 """
 
 import argparse
@@ -40,6 +46,7 @@ import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_AUDIO = Path(os.environ.get("SKTAGS_SHARED", ROOT.parent / "shared")) / "data" / "cc_music"
+SHARED_PREVIEWS = SHARED_AUDIO.parent / "emotion_4q_dev"
 
 
 def make_files(directory, n_files, seed=0):
@@ -123,11 +130,71 @@ def best_time(fn, repeat):
     return (min(times), float(np.median(times)), float(np.median(cores))), result
 
 
+def hash_overhead(paths, repeat):
+    """Per-file time of the cache's content key against decode + log-mel.
+
+    Both are timed file by file on the same files (page cache warm, after one
+    untimed pass), best of ``repeat``; decode + log-mel is what a worker does
+    per file (load_window + log_mel, the paper's front end). Returns a dict
+    of per-file medians.
+    """
+    from sktags.features._audio_io import load_window
+    from sktags.features._cache import content_digest
+    from sktags.features._logmel import hann_window, log_mel, mel_basis
+
+    kw = dict(basis=mel_basis(22050, 1024, 96), window=hann_window(1024), hop_length=1024,
+              compression="log1p")
+
+    def compute(p):  # what a worker does per file, without joblib's per-call overhead
+        return log_mel(load_window(p, sr=22050, offset=30.0, duration=30.0), **kw)
+
+    compute(paths[0])
+    hash_s, compute_s, sizes = [], [], []
+    for p in paths:
+        content_digest(p)  # warm the page cache
+        best_h = best_c = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            content_digest(p)
+            best_h = min(best_h, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            compute(p)
+            best_c = min(best_c, time.perf_counter() - t0)
+        hash_s.append(best_h)
+        compute_s.append(best_c)
+        sizes.append(os.path.getsize(p))
+    hash_s, compute_s = np.array(hash_s), np.array(compute_s)
+    return {
+        "n": len(paths),
+        "size_kb": float(np.median(sizes)) / 1e3,
+        "hash_ms": float(np.median(hash_s)) * 1e3,
+        "hash_max_ms": float(hash_s.max()) * 1e3,
+        "compute_ms": float(np.median(compute_s)) * 1e3,
+        "ratio": float(np.median(hash_s / compute_s)),
+        "mb_per_s": float(np.sum(sizes) / np.sum(hash_s)) / 1e6,
+    }
+
+
+def print_hash_overhead(paths, repeat, label):
+    h = hash_overhead(paths, repeat)
+    print(
+        f"content key (SHA-256 of the file) on {h['n']} {label} (median {h['size_kb']:.0f} kB): "
+        f"{h['hash_ms']:.3f} ms per file (max {h['hash_max_ms']:.3f} ms, {h['mb_per_s']:.0f} MB/s) "
+        f"vs decode + log-mel {h['compute_ms']:.1f} ms per file: "
+        f"overhead {100 * h['ratio']:.2f}% (ratio {h['ratio']:.4f})"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-files", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="6 files, 1 repeat")
+    parser.add_argument(
+        "--hash-only",
+        action="store_true",
+        help="only time the cache's content key against decode + log-mel",
+    )
     parser.add_argument(
         "--data-dir",
         help="keep the generated MP3s here and reuse them in later runs "
@@ -140,6 +207,13 @@ def main(argv=None):
     from joblib import cpu_count
 
     from sktags.features import MelSpectrogramTransformer
+
+    previews = sorted(glob.glob(str(SHARED_PREVIEWS / "Q*" / "*.mp3")))
+    if previews:
+        step = max(1, len(previews) // (6 if args.quick else 60))
+        print_hash_overhead(previews[::step], args.repeat, "real 30 s MP3 previews")
+    if args.hash_only and previews:
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -155,6 +229,9 @@ def main(argv=None):
             f"best of {args.repeat}"
         )
         n = len(paths)
+        if args.hash_only:
+            print_hash_overhead(paths, args.repeat, "generated 1-3 min MP3s")
+            return
 
         baseline(paths[:1])  # warm-up: librosa's lazy imports and first calls
         t_base, ref = best_time(lambda: baseline(paths), args.repeat)
@@ -178,6 +255,7 @@ def main(argv=None):
         t_fill = time.perf_counter() - t0
         t_hit, Fc = best_time(lambda: melc.transform(paths), args.repeat)
         assert np.array_equal(F, Fc)
+        print_hash_overhead(paths, args.repeat, "generated 1-3 min MP3s")
 
     rows = [
         ("baseline: librosa.load + melspectrogram, sequential", t_base),

@@ -4,6 +4,7 @@ import hashlib
 import io
 import os
 import shutil
+import struct
 
 import joblib
 import numpy as np
@@ -12,7 +13,7 @@ import soundfile as sf
 
 import sktags.features._mel as mel_module
 from sktags.features import MelSpectrogramTransformer, extract_to_file
-from sktags.features._cache import _HEADER, SUBDIR, FeatureCache, file_stamp
+from sktags.features._cache import _HEADER, SUBDIR, FeatureCache, content_digest, file_stamp
 
 FAST = dict(sr=8000, n_fft=256, hop_length=256, n_mels=16, offset=0.0, duration=2.0)
 
@@ -56,19 +57,24 @@ def test_cache_roundtrip_and_every_kind_of_miss(tmp_path):
     audio = tmp_path / "a.wav"
     audio.write_bytes(b"x" * 10)
     stamp = file_stamp(audio)
+    assert stamp[0] == 10  # the size comes first
     feature = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
     cache = FeatureCache(tmp_path / "c", "token", (4, 5))
     assert cache.load(audio, stamp) is None  # nothing yet
-    cache.store(audio, stamp, feature)
+    assert cache.store(audio, stamp, feature)
     np.testing.assert_array_equal(cache.load(audio, stamp), feature)
+    np.testing.assert_array_equal(cache.load(audio), feature)  # stamp taken if not given
     entry = cache.entry_path(audio)
     assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # no temp file left
-    # another size or mtime (an edited file), another token or shape
-    assert cache.load(audio, (stamp[0] + 1, stamp[1])) is None
-    assert cache.load(audio, (stamp[0], stamp[1] + 1)) is None
-    assert FeatureCache(tmp_path / "c", "other", (4, 5)).load(audio, stamp) is None
-    assert FeatureCache(tmp_path / "c", "token", (4, 6)).load(audio, stamp) is None
+    # the header holds the content digest, computed independently here
     raw = entry.read_bytes()
+    assert raw[:8] == b"SKTMEL02"
+    assert raw[8:40] == hashlib.sha256(b"x" * 10).digest()
+    # another token or shape; a None dimension accepts any size
+    assert FeatureCache(tmp_path / "c", "other", (4, 5)).load(audio) is None
+    assert FeatureCache(tmp_path / "c", "token", (4, 6)).load(audio) is None
+    assert FeatureCache(tmp_path / "c", "token", (4, 5, 1)).load(audio) is None
+    np.testing.assert_array_equal(FeatureCache(tmp_path / "c", "token", (4, None)).load(audio), feature)
     for corrupt in (raw[:-7], raw[:20], b"", raw[:-1] + bytes([raw[-1] ^ 1]), b"junk" * 50):
         entry.write_bytes(corrupt)
         assert cache.load(audio, stamp) is None
@@ -76,12 +82,55 @@ def test_cache_roundtrip_and_every_kind_of_miss(tmp_path):
     buf = io.BytesIO()
     np.save(buf, feature.astype(np.float64))
     payload = buf.getvalue()
-    entry.write_bytes(
-        _HEADER.pack(b"SKTMEL01", stamp[0], stamp[1], hashlib.sha256(payload).digest()) + payload
-    )
+    digest = hashlib.sha256(b"x" * 10).digest()
+    entry.write_bytes(_HEADER.pack(b"SKTMEL02", digest, hashlib.sha256(payload).digest()) + payload)
     assert cache.load(audio, stamp) is None
-    cache.store(audio, stamp, feature)  # and a store repairs the entry
+    assert cache.store(audio, stamp, feature)  # and a store repairs the entry
     np.testing.assert_array_equal(cache.load(audio, stamp), feature)
+    # an entry of the old (size, mtime) format is a miss, never returned
+    old = struct.pack("<8sqq32s", b"SKTMEL01", stamp[0], stamp[1], hashlib.sha256(payload).digest())
+    entry.write_bytes(old + payload)
+    assert cache.load(audio, stamp) is None
+
+
+def test_content_change_with_same_size_and_mtime_is_a_miss(tmp_path):
+    """cp -p / rsync -t: other bytes, same size, same mtime -> never the old feature."""
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"x" * 10)
+    st = os.stat(audio)
+    cache = FeatureCache(tmp_path / "c", "token", (2,))
+    stamp = file_stamp(audio)
+    assert cache.load(audio, stamp) is None
+    cache.store(audio, stamp, np.ones(2, np.float32))
+    assert cache.load(audio) is not None
+    audio.write_bytes(b"y" * 10)
+    os.utime(audio, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (os.stat(audio).st_size, os.stat(audio).st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    assert cache.load(audio) is None
+    audio.write_bytes(b"x" * 10)  # the old content again: its entry is valid again
+    assert cache.load(audio) is not None
+
+
+def test_file_changed_while_computing_is_not_stored(tmp_path):
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"x" * 10)
+    cache = FeatureCache(tmp_path / "c", "token", (2,))
+    stamp = file_stamp(audio)
+    assert cache.load(audio, stamp) is None
+    audio.write_bytes(b"y" * 11)  # edited before the feature is stored
+    assert not cache.store(audio, stamp, np.ones(2, np.float32))
+    assert cache.load(audio) is None
+    assert not cache.store(tmp_path / "gone.wav", stamp, np.ones(2, np.float32))
+
+
+def test_content_digest_reads_large_files_in_chunks(tmp_path):
+    data = np.random.default_rng(0).bytes(3 * (1 << 20) + 17)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    assert content_digest(path) == hashlib.sha256(data).digest()
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    assert content_digest(empty) == hashlib.sha256(b"").digest()
 
 
 def test_second_transform_reads_the_cache(clips, tmp_path, count_computed):
@@ -115,14 +164,40 @@ def test_edited_file_is_recomputed(clips, tmp_path, count_computed):
     assert len(_entries(location)) == 3  # the entry was overwritten, not added
 
 
-def test_same_size_touched_file_is_recomputed(clips, tmp_path, count_computed):
+def test_touched_file_with_the_same_content_is_read_from_the_cache(clips, tmp_path, count_computed):
     mel = MelSpectrogramTransformer(**FAST, memory=tmp_path / "cache")
-    mel.transform(clips)
+    ref = mel.transform(clips)
     st = os.stat(clips[2])
-    os.utime(clips[2], ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    os.utime(clips[2], ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # touch: same bytes
     count_computed.clear()
-    mel.transform(clips)
-    assert count_computed == [2]
+    np.testing.assert_array_equal(mel.transform(clips), ref)
+    assert count_computed == []
+
+
+def test_rewritten_file_with_same_size_and_mtime_is_recomputed(clips, tmp_path, count_computed):
+    """Issue 12 #6: cp -p / rsync -t keep size and mtime; the content decides."""
+    mel = MelSpectrogramTransformer(**FAST, memory=tmp_path / "cache")
+    before = mel.transform(clips)
+    # a WAV, then other samples of the same length: same size, mtime put back
+    wav = tmp_path / "audio" / "x.wav"
+    y = np.random.default_rng(1).uniform(-0.5, 0.5, 8000 * 2).astype(np.float32)
+    sf.write(wav, y, 8000, subtype="PCM_16")
+    ref = MelSpectrogramTransformer(**FAST).transform([str(wav)])
+    got = mel.transform([str(wav)])
+    np.testing.assert_array_equal(got, ref)
+    st = os.stat(wav)
+    sf.write(wav, y[::-1], 8000, subtype="PCM_16")
+    os.utime(wav, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (os.stat(wav).st_size, os.stat(wav).st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    count_computed.clear()
+    after = mel.transform([str(wav)])
+    assert count_computed == [0]
+    np.testing.assert_array_equal(after, MelSpectrogramTransformer(**FAST).transform([str(wav)]))
+    assert not np.array_equal(after, got)
+    # the other files still come from the cache
+    count_computed.clear()
+    np.testing.assert_array_equal(mel.transform(clips), before)
+    assert count_computed == []
 
 
 def test_corrupt_or_partial_entry_is_recomputed_never_returned(clips, tmp_path, count_computed):

@@ -5,15 +5,32 @@ joblib worker processes that decode audio start quickly.
 """
 
 import math
+import os
+import warnings
 
 import numpy as np
 import soundfile as sf
 import soxr
 
+from ._integrity import (
+    HINT,
+    fmt_seconds,
+    header_truncation,
+    mp3_length_is_exact,
+    tolerance,
+    undecodable,
+)
+
 #: Resampling quality given to :func:`soxr.resample`. ``"HQ"`` is libsoxr's
 #: high quality, the same as librosa's default ``res_type="soxr_hq"``.
 #: Never use ``"QQ"``: it shifts log-mel values by up to 15 dB.
 RESAMPLE_QUALITY = "HQ"
+
+#: A decoded excerpt shorter than this fraction of the requested duration gets
+#: a "very short clip" note: more than 7/8 of its feature would be zero
+#: padding (under 3.75 s for the paper's 30 s excerpt: a stub or a cut
+#: download, while a 5 s recording is still taken without a word).
+SHORT_CLIP_FRACTION = 0.125
 
 
 def n_samples_of(seconds, sr):
@@ -126,7 +143,44 @@ def _skip_to(f, frame):
         left -= got
 
 
-def load_window(path, *, sr, offset, duration):
+def _bounds(n_total, start, length):
+    """:func:`window_bounds`, or for a whole track (``length=None``) ``[start, n_total)``
+    when the track is longer than ``start``, else all of it."""
+    if length is not None:
+        return window_bounds(n_total, start, length)
+    return (start, n_total) if n_total > start else (0, n_total)
+
+
+def _read(f, start, n):
+    """Up to ``n`` frames from ``start``, even past a length libsndfile only estimated."""
+    _skip_to(f, start)
+    out = np.empty((max(0, n), f.channels), dtype=np.float32)
+    try:
+        return f.read(out=out)
+    except RuntimeError as exc:  # soundfile.LibsndfileError and the like
+        raise ValueError(
+            f"corrupt or truncated audio data after sample {start} ({exc}); {HINT}"
+        ) from None
+
+
+def _count_frames(f):
+    """Decode a whole file to count its frames."""
+    n = 0
+    buf = None
+    while True:
+        if buf is None:
+            _skip_to(f, 0)
+            buf = np.empty((1 << 16, f.channels), dtype=np.float32)
+        try:
+            got = f.read(out=buf).shape[0]
+        except RuntimeError:
+            return n
+        if got == 0:
+            return n
+        n += got
+
+
+def load_window(path, *, sr, offset, duration, notes=None):
     """Decode the excerpt of an audio file to mono float32 at ``sr``.
 
     Only the excerpt is decoded: the file is opened with libsndfile
@@ -138,52 +192,148 @@ def load_window(path, *, sr, offset, duration):
     resampled with soxr (high quality) and cropped or zero-padded at the end to
     ``floor(duration * sr)`` samples.
 
+    **Truncated files are errors.** A file is truncated when its header
+    announces more samples than it holds: a WAV or AIFF data chunk longer
+    than the file, an Ogg stream without its end-of-stream page, or a read
+    within the announced length that stops short (an MP3 with a Xing/Info
+    header cut short, a FLAC cut short). Up to ``max(4 * 1152, 1 %)`` of the
+    announced length may be missing without error. An MP3 without a
+    Xing/Info header has only an estimated length: when its read stops short
+    by more than that, the file is decoded once more to count its samples,
+    and the excerpt is taken from its real length.
+
+    **Very short clips are noted.** When the decoded audio covers less than
+    :data:`SHORT_CLIP_FRACTION` (an eighth) of ``duration``, more than 7/8
+    of the feature is zero padding: a one-line note naming the file
+    is appended to ``notes``, or given as a :class:`UserWarning` when
+    ``notes`` is None.
+
     Parameters
     ----------
     path : str or os.PathLike
         Audio file.
     sr : int
         Target sample rate.
-    offset, duration : float
-        Requested excerpt, in seconds.
+    offset : float
+        Start of the requested excerpt, in seconds.
+    duration : float or None
+        Length of the requested excerpt, in seconds; None decodes the whole
+        track from ``offset`` to its end (all of it when it is shorter than
+        ``offset``), without padding.
+    notes : list or None, default=None
+        Where to append the short-clip note (a str), e.g. to send it from a
+        worker process back to the caller.
 
     Returns
     -------
     y : ndarray of shape (floor(duration * sr),), dtype float32
+        With ``duration=None``, shape ``(ceil(n * sr / sr_native),)`` for the
+        ``n`` samples decoded at the native rate ``sr_native``.
 
     Raises
     ------
     ValueError
-        If the file holds no audio samples or decodes to NaN or infinity.
-    soundfile.LibsndfileError, RuntimeError, OSError
-        If libsndfile cannot open or decode the file.
+        If the file is not decodable audio (unknown format, corrupt), is
+        truncated, holds no audio samples or decodes to NaN or infinity.
+    OSError, RuntimeError
+        If the file cannot be opened (it does not exist, no permission).
     """
-    with sf.SoundFile(path) as f:
+    try:
+        f = sf.SoundFile(path)
+    except RuntimeError as exc:  # soundfile.LibsndfileError
+        if os.path.isfile(path):  # it exists: libsndfile cannot decode it
+            raise ValueError(undecodable(exc)) from None
+        raise
+    with f:
         sr_native = f.samplerate
         n_total = f.frames
-        a, b = window_bounds(
-            n_total,
-            int(offset * sr_native),
-            int(duration * sr_native),
-        )
-        if a > 0:
-            _skip_to(f, a)
-        data = f.read(b - a, dtype="float32", always_2d=True)
+        reason = header_truncation(f)
+        if reason is not None:
+            raise ValueError(reason)
+        start = int(offset * sr_native)
+        length = None if duration is None else int(duration * sr_native)
+        a, b = _bounds(n_total, start, length)
+        data = _read(f, a, b - a)
+        missing = (b - a) - data.shape[0]
+        if missing <= tolerance(n_total):
+            pass  # complete, or a few samples short of an estimate: zero-padded
+        elif f.format == "MP3" and not mp3_length_is_exact(path):
+            # an estimated length: count the samples, then take the excerpt
+            n_total = _count_frames(f)
+            a, b = _bounds(n_total, start, length)
+            data = _read(f, a, b - a)
+        else:
+            got = a + data.shape[0]
+            raise ValueError(
+                f"truncated: its header announces {n_total} samples "
+                f"({fmt_seconds(n_total, sr_native)}) but decoding stops at sample {got} "
+                f"({fmt_seconds(got, sr_native)}); {HINT}"
+            )
     if data.shape[0] == 0:
         raise ValueError("the file holds no audio samples")
+    if duration is not None and data.shape[0] < SHORT_CLIP_FRACTION * length:
+        _note(
+            notes,
+            f"{os.fspath(path)!r} is a very short clip: {fmt_seconds(data.shape[0], sr_native)} "
+            f"of audio for a {float(duration):g} s excerpt, so "
+            f"{int(100 * (1 - data.shape[0] / max(length, 1)))}% of its feature is zero padding",
+        )
     y = to_mono(data)
     if not np.isfinite(y).all():
         raise ValueError("the decoded audio contains NaN or infinity")
     y = resample(y, sr_native, sr)
+    if duration is None:
+        return y
     return fix_length(y, n_samples_of(duration, sr))
 
 
-def waveform_window(y, *, sr, offset, duration):
+def _note(notes, message):
+    if notes is None:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    else:
+        notes.append(message)
+
+
+def warn_notes(notes, *, prefix, stacklevel=2, max_listed=10):
+    """Give the notes collected by :func:`load_window` as one warning.
+
+    Parameters
+    ----------
+    notes : list of str
+        Notes, e.g. gathered from worker processes; nothing happens if empty.
+    prefix : str
+        Start of the message, e.g. the estimator's name.
+    stacklevel : int, default=2
+        As for :func:`warnings.warn`, counted from the caller.
+    max_listed : int, default=10
+        Notes listed before "and N more".
+    """
+    if not notes:
+        return
+    listed = "; ".join(notes[:max_listed])
+    if len(notes) > max_listed:
+        listed += f"; and {len(notes) - max_listed} more"
+    warnings.warn(f"{prefix}: {listed}.", UserWarning, stacklevel=stacklevel + 1)
+
+def waveform_window(y, *, sr, offset, duration, notes=None, name="the waveform"):
     """Take the excerpt of a waveform already at ``sr`` (same rule as files).
 
     Returns a float32 array of ``floor(duration * sr)`` samples, zero-padded at
-    the end when the waveform is shorter.
+    the end when the waveform is shorter; with ``duration=None`` the whole
+    waveform from ``offset`` (all of it if shorter). A waveform shorter than :data:`SHORT_CLIP_FRACTION` of
+    ``duration`` gets the same note as a file (see :func:`load_window`),
+    naming it ``name``.
     """
+    if duration is None:
+        a, b = _bounds(y.shape[0], n_samples_of(offset, sr), None)
+        return np.ascontiguousarray(y[a:b], dtype=np.float32)
     n = n_samples_of(duration, sr)
     a, b = window_bounds(y.shape[0], n_samples_of(offset, sr), n)
+    if b - a < SHORT_CLIP_FRACTION * n:
+        _note(
+            notes,
+            f"{name} is a very short clip: {fmt_seconds(b - a, sr)} of audio for a "
+            f"{float(duration):g} s excerpt, so {int(100 * (1 - (b - a) / n))}% of its "
+            "feature is zero padding",
+        )
     return fix_length(np.asarray(y[a:b], dtype=np.float32), n)

@@ -59,21 +59,26 @@ def compute_chunk(items, config):
         ``(position, True, feature)`` with a float32 ``(n_mels, n_frames)``
         feature, or ``(position, False, message)`` when a file failed to
         decode (waveforms were validated before and do not fail).
+    notes : list of str
+        One line per very short clip (see :func:`load_window`).
     """
     sr, offset, duration = config["sr"], config["offset"], config["duration"]
     mel_kw = {k: config[k] for k in ("basis", "window", "hop_length", "compression")}
-    results = []
+    results, notes = [], []  # notes: very short clips, warned about by the caller
     # BLAS / FFT libraries may start one thread per core in every worker;
     # with one clip per worker that only oversubscribes the machine.
     with _one_thread_per_worker():
         for position, kind, payload in items:
             if kind == "path":
                 try:
-                    y = load_window(payload, sr=sr, offset=offset, duration=duration)
+                    y = load_window(payload, sr=sr, offset=offset, duration=duration, notes=notes)
                 except Exception as exc:  # noqa: BLE001 - reported with file and position
                     results.append((position, False, f"{type(exc).__name__}: {exc}"))
                     continue
             else:
-                y = waveform_window(payload, sr=sr, offset=offset, duration=duration)
+                y = waveform_window(
+                    payload, sr=sr, offset=offset, duration=duration, notes=notes,
+                    name=f"waveform X[{position}]",
+                )
             results.append((position, True, log_mel(y, **mel_kw)))
-    return results
+    return results, notes

@@ -8,10 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
 
-from ._audio_io import n_samples_of
+from ._audio_io import n_samples_of, warn_notes
 from ._cache import FeatureCache, file_stamp
 from ._compute import compute_chunk
 from ._logmel import COMPRESSIONS, hann_window, mel_basis, n_frames_of
+from ._waveform import as_float_waveform
 
 _CACHE_FORMAT = 1
 _MAX_CHUNK = 16
@@ -58,9 +59,11 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         BLAS/FFT thread (threadpoolctl), which is the fastest layout on CPUs.
     memory : None, str, os.PathLike or joblib.Memory, default=None
         Directory of the per-file feature cache (``~`` is expanded; a
-        :class:`joblib.Memory` gives its ``location``). Entries are keyed on the absolute path, the
-        size and modification time of the file, every parameter that changes
-        the output and the decoder and resampler versions; writes are atomic
+        :class:`joblib.Memory` gives its ``location``). Entries are keyed on the
+        file's content (a SHA-256 hash of its bytes) and absolute path, every
+        parameter that changes the output and the decoder and resampler
+        versions, so an edited file is recomputed even with its size and
+        modification time unchanged; writes are atomic
         and a corrupt or partial entry is recomputed, never returned. Only
         files are cached, not waveforms. ``None`` disables caching. A cache
         that cannot be written (read-only, full) only gives a warning.
@@ -93,7 +96,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     ``os.PathLike``; anything libsndfile reads: WAV, FLAC, OGG/Vorbis, Opus,
     MP3; any sample rate, mono or multichannel), a sequence of 1-D float
     waveforms at ``sr``, or a 2-D array ``(n_clips, n_samples)`` of waveforms.
-    Integer waveforms are converted to float32 without rescaling.
+    Signed integer waveforms (int16 PCM...) are scaled to [-1, 1) as by
+    :func:`librosa.util.buf_to_float`; unsigned ones are refused.
 
     **Output.** A float32 array ``(n_clips, 1, n_mels, n_frames)`` with
     ``n_frames = 1 + n_samples // hop_length`` for an even ``n_fft``, where
@@ -400,10 +404,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
             )
         if y.shape[0] == 0:
             raise ValueError(f"{name}: waveform X[{i}] is empty (0 samples).")
-        y = np.ascontiguousarray(y, dtype=np.float32)
-        if not np.isfinite(y).all():
-            raise ValueError(f"{name}: waveform X[{i}] contains NaN or infinity.")
-        return ("wave", y)
+        return ("wave", as_float_waveform(y, name=f"{name}: waveform X[{i}]"))
 
     # ------------------------------------------------------------ compute
     def _cache(self, config):
@@ -446,6 +447,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         cache = self._cache(config)
         failures = []  # (position, path, message)
         cache_errors = []
+        short_clips = []
         todo = []
         bar = tqdm(total=n, disable=not self.verbose, desc="log-mel", unit="clip")
         try:
@@ -496,7 +498,8 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
                     for c in chunks
                 )
                 parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-                for c, results in zip(chunks, parallel(tasks)):
+                for c, (results, notes) in zip(chunks, parallel(tasks)):
+                    short_clips.extend(notes)
                     for (i, kind, payload, stamp), (_, ok, value) in zip(c, results):
                         if ok:
                             out[i, 0] = value
@@ -511,6 +514,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         finally:
             bar.close()
 
+        warn_notes(short_clips, prefix=type(self).__name__, stacklevel=3)
         if cache_errors:
             warnings.warn(
                 f"{type(self).__name__}: {len(cache_errors)} feature(s) could not be written "
