@@ -27,7 +27,7 @@ def _is_number(text):
     return True
 
 
-def read_csv_table(path, *, what="CSV", source=None):
+def read_csv_table(path, *, what="CSV", source=None, header=True):
     """Header and data rows of a CSV file of the released family.
 
     Parameters
@@ -38,10 +38,13 @@ def read_csv_table(path, *, what="CSV", source=None):
         What the file holds ("labels", "counts", ...), used in messages.
     source : str, default=None
         How messages name the file; ``"<what> file '<path>'"`` when None.
+    header : bool, default=True
+        Whether the first non-blank line is a header (checked). When False,
+        every non-blank line is returned as a row and ``header`` is None.
 
     Returns
     -------
-    header : list of str
+    header : list of str or None
         The header's cells, stripped; every one non-empty and unique.
     rows : list of (int, list of str)
         ``(line number, cells)`` of each non-blank data row, cells as written.
@@ -82,6 +85,8 @@ def read_csv_table(path, *, what="CSV", source=None):
         (n, r) for n, r in enumerate(rows, start=1)
         if r and (r[0].strip() or any(c.strip() for c in r))
     ]
+    if not header:
+        return None, numbered
     if not numbered:
         raise ValueError(f"{source} is empty; it needs a header row and data rows")
     lineno, header = numbered[0]
