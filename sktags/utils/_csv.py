@@ -19,6 +19,11 @@ import numpy as np
 __all__ = ["read_csv_table", "read_id_matrix", "read_id_column"]
 
 
+def _show(text):
+    """``text`` as is when it prints on one line, else its repr."""
+    return text if text and text.isprintable() else repr(text)
+
+
 def _is_number(text):
     try:
         float(text)
@@ -93,8 +98,9 @@ def read_csv_table(path, *, what="CSV", source=None, header=True):
     header = [h.strip() for h in header]
     if all(_is_number(h) for h in header[1:]) and len(header) > 1:
         raise ValueError(
-            f"{source}: line {lineno} looks like data, not a header ({','.join(header[:4])}"
-            f"{',...' if len(header) > 4 else ''}); add a header row naming the columns "
+            f"{source}: line {lineno} looks like data, not a header "
+            f"({_show(','.join(header[:4]))}{',...' if len(header) > 4 else ''}); "
+            "add a header row naming the columns "
             "(track id, then the column names)"
         )
     for j, name in enumerate(header):
@@ -117,10 +123,10 @@ def _check_ids(rows, source, id_name):
     for lineno, row in rows:
         track = row[0].strip()
         if not track:
-            raise ValueError(f"{source}, line {lineno}: empty {id_name}")
+            raise ValueError(f"{source}, line {lineno}: empty {_show(id_name)}")
         if track in first:
             raise ValueError(
-                f"{source}, line {lineno}: duplicated {id_name} {track!r} "
+                f"{source}, line {lineno}: duplicated {_show(id_name)} {track!r} "
                 f"(first on line {first[track]})"
             )
         first[track] = lineno
@@ -218,8 +224,8 @@ def read_id_matrix(path, *, kind="labels", integer=False, what=None, source=None
         i, j = np.argwhere(bad)[0]
         lineno, row = rows[i]
         raise ValueError(
-            f"{source}, line {lineno}: invalid {kind} value {row[j + 1].strip()} for "
-            f"{header[0]} {ids[i]} (column {names[j]!r}; expected {expected})"
+            f"{source}, line {lineno}: invalid {kind} value {_show(row[j + 1].strip())} for "
+            f"{_show(header[0])} {_show(ids[i])} (column {names[j]!r}; expected {expected})"
         )
     return ids, names, values
 
