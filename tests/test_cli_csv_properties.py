@@ -6,7 +6,6 @@ another exception.
 """
 
 import csv
-import io
 import math
 
 import numpy as np
@@ -160,5 +159,5 @@ def test_oracle_agrees_on_a_hand_worked_file(tmp_path):
     assert _expected_matrix(path, "labels") == (["7", "8"], ["club", "sad"], [[1, 0], [0, 1]])
     ids, names, values = read_id_matrix(path)
     assert ids == ["7", "8"] and values.tolist() == [[1, 0], [0, 1]]
-    path.write_text(io.StringIO("7,1,0\n8,0,1\n").getvalue())
+    path.write_text("7,1,0\n8,0,1\n")
     assert _expected_matrix(path, "labels") is None

@@ -461,3 +461,18 @@ def test_cli_train_equals_a_library_fit(data, model):
     # and end to end from audio, through the pipeline
     files = [str(data["audio"] / f"{t}.wav") for t in ids[:3]]
     np.testing.assert_allclose(cli.predict_proba(files), lib.predict_proba(files), atol=1e-5)
+
+
+def test_refuse_overwrite_two_outputs_and_failures_order():
+    from sktags.cli._common import CLIUsageError, refuse_overwrite
+    from sktags.cli._extract import _failures
+
+    with pytest.raises(CLIUsageError, match="two outputs are the same file"):
+        refuse_overwrite(["a/../x.json", "x.json"], [])
+
+    class Report:  # extract_to_file's failures, listed in any order
+        failed = np.array([5, 2])
+        errors = ["five", "two"]
+
+    assert _failures(Report(), None, 6) == ([2, 5], ["two", "five"])
+    assert _failures((np.zeros(3), Report()), None, 6)[0] == [2, 5]

@@ -66,10 +66,11 @@ def _failures(result, mel, n):
     errors = getattr(report, "errors", None)
     if failed is None:
         failed = getattr(mel, "failed_indices_", None)
-    failed = [] if failed is None else sorted(int(i) for i in np.asarray(failed).ravel())
+    failed = [] if failed is None else [int(i) for i in np.asarray(failed).ravel()]
     if errors is None or len(errors) != len(failed):
         errors = ["could not be decoded"] * len(failed)
-    return failed, [str(e) for e in errors]
+    pairs = sorted(zip(failed, (str(e) for e in errors)))
+    return [i for i, _ in pairs], [e for _, e in pairs]
 
 
 def run(args):

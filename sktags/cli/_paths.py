@@ -33,13 +33,15 @@ def refuse_overwrite(outputs, inputs):
     Raises
     ------
     CLIUsageError
-        One line naming both paths (exit status 2).
+        One line naming both paths (exit status 2); also when two outputs
+        are the same file.
     """
     existing = [Path(p) for p in inputs if p is not None and Path(p).exists()]
-    for out in outputs:
-        if out is None:
-            continue
-        out = Path(out)
+    outputs = [Path(o) for o in outputs if o is not None]
+    for i, out in enumerate(outputs):
+        for other in outputs[:i]:
+            if os.path.realpath(out) == os.path.realpath(other):
+                raise CLIUsageError(f"two outputs are the same file: {str(other)!r} and {str(out)!r}")
         if not out.exists():
             continue
         for inp in existing:
