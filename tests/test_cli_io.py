@@ -253,6 +253,7 @@ def test_labels_without_positives(capsys, data, tmp_path):
     status, _, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(zeros),
                                    "-o", str(tmp_path / "m.joblib")])
     assert status == 1 and "no track has any context" in _one_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zeros.csv"]  # no checkpoint left
     Y = data["Y"].copy()
     Y[:, 1] = 0
     Y[:, 0] = 1

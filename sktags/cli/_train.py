@@ -148,13 +148,13 @@ def run(args):
         X, kept_ids, Y, counts, groups, transformer_params, verbose = _prepare(
             args, ids, Y, counts, ckpt
         )
+        check_training_labels(Y, names, args.labels)
     except BaseException:
         # Nothing was trained: leave no checkpoint folder behind for a failed start.
         if created:
             shutil.rmtree(ckpt, ignore_errors=True)
         raise
 
-    check_training_labels(Y, names, args.labels)
     from sklearn.pipeline import Pipeline
 
     from ..features import MelSpectrogramTransformer
