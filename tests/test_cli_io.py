@@ -466,14 +466,20 @@ def test_cli_train_equals_a_library_fit(data, model):
 
 def test_refuse_overwrite_two_outputs_and_failures_order():
     from sktags.cli._common import CLIUsageError, refuse_overwrite
-    from sktags.cli._extract import _failures
+    from sktags.cli._features import extraction_parts
 
     with pytest.raises(CLIUsageError, match="two outputs are the same file"):
         refuse_overwrite(["a/../x.json", "x.json"], [])
 
-    class Report:  # extract_to_file's failures, listed in any order
+    class Report:  # extract_to_file's result, failures listed in any order
+        features = "X"
         failed = np.array([5, 2])
         errors = ["five", "two"]
 
-    assert _failures(Report(), None, 6) == ([2, 5], ["two", "five"])
-    assert _failures((np.zeros(3), Report()), None, 6)[0] == [2, 5]
+    assert extraction_parts(Report()) == ("X", [2, 5], ["two", "five"])
+    assert extraction_parts(("Y", Report()))[:2] == ("Y", [2, 5])
+
+    class OldTransformer:  # sktags 0.1: the failures were an attribute of the transformer
+        failed_indices_ = np.array([1, 3])
+
+    assert extraction_parts("Z", OldTransformer()) == ("Z", [1, 3], ["could not be decoded"] * 2)

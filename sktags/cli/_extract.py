@@ -6,12 +6,11 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 from ._errors import CLIError
 from ._features import (
     add_cache_arguments,
     add_mel_arguments,
+    extraction_parts,
     index_path,
     make_transformer,
     mel_params,
@@ -54,25 +53,6 @@ def add_parser(sub):
     return p
 
 
-def _failures(result, mel, n):
-    """Row indices and messages of the files that failed to decode.
-
-    ``extract_to_file`` reports them (``.failed`` and ``.errors``); older
-    versions returned the features and set the transformer's
-    ``failed_indices_``.
-    """
-    report = result[1] if isinstance(result, tuple) else result
-    failed = getattr(report, "failed", None)
-    errors = getattr(report, "errors", None)
-    if failed is None:
-        failed = getattr(mel, "failed_indices_", None)
-    failed = [] if failed is None else [int(i) for i in np.asarray(failed).ravel()]
-    if errors is None or len(errors) != len(failed):
-        errors = ["could not be decoded"] * len(failed)
-    pairs = sorted(zip(failed, (str(e) for e in errors)))
-    return [i for i, _ in pairs], [e for _, e in pairs]
-
-
 def run(args):
     from ..features import extract_to_file
 
@@ -97,9 +77,8 @@ def run(args):
         # With --on-error zeros the failed files are listed below, one line.
         warnings.filterwarnings("ignore", message=r"MelSpectrogramTransformer: .* could not be read")
         result = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
-    X = result[0] if isinstance(result, tuple) else result
+    X, failed, errors = extraction_parts(result, mel)
     elapsed = time.perf_counter() - start
-    failed, errors = _failures(result, mel, len(files))
     meta = {
         "format": "sktags-features",
         "ids": ids,

@@ -69,6 +69,38 @@ def make_transformer(params, *, cache=None, jobs=None, verbose=0, on_error="rais
     )
 
 
+def extraction_parts(result, mel=None):
+    """Features, failed rows and their messages from what ``extract_to_file`` returns.
+
+    An :class:`~sktags.features.ExtractionResult` (``.features``, ``.failed``,
+    ``.errors``), a ``(features, report)`` pair, or (sktags 0.1) the features
+    alone with the failures in ``mel.failed_indices_``.
+
+    Returns
+    -------
+    X : array-like
+    failed : list of int
+        Sorted row indices.
+    errors : list of str
+        One message per failed row, in the order of ``failed``.
+    """
+    if isinstance(result, tuple):
+        X, report = result
+    elif hasattr(result, "features"):
+        X, report = result.features, result
+    else:
+        X, report = result, None
+    failed = getattr(report, "failed", None)
+    errors = getattr(report, "errors", None)
+    if failed is None:
+        failed = getattr(mel, "failed_indices_", None)
+    failed = [] if failed is None else [int(i) for i in np.asarray(failed).ravel()]
+    if errors is None or len(errors) != len(failed):
+        errors = ["could not be decoded"] * len(failed)
+    pairs = sorted(zip(failed, (str(e) for e in errors)))
+    return X, [i for i, _ in pairs], [e for _, e in pairs]
+
+
 def refuse_mel_options_with_features(args, path):
     """Front-end options do not apply to a feature file: refuse them (exit status 2)."""
     given = mel_options_given(args)

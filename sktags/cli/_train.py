@@ -11,6 +11,7 @@ from ._errors import CLIError
 from ._features import (
     add_cache_arguments,
     add_mel_arguments,
+    extraction_parts,
     features_for,
     index_path,
     load_features,
@@ -275,8 +276,8 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
             pass
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
     print(f"extracting log-mels of {len(kept_ids)} files ...")
-    X = extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel)
-    if isinstance(X, tuple):  # (features, failures)
-        X = X[0]
+    X, _, _ = extraction_parts(
+        extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel), mel
+    )
     write_text_atomic(index, json.dumps(signature))
     return X, kept_ids, keep
