@@ -208,6 +208,19 @@ def test_outputs_that_are_inputs_are_refused_before_any_work(capsys, data, model
     assert all(p.read_bytes() == b for p, b in before.items())
 
 
+def test_train_output_onto_an_audio_input_is_refused(capsys, tmp_path):
+    audio = tmp_path / "audio"
+    (audio / "sub").mkdir(parents=True)
+    wav = audio / "sub" / "1000.wav"
+    sf.write(wav, np.zeros(2205), 22050)
+    labels = _write_csv(tmp_path / "l.csv", ["song_id", "club"], [["1000", 1]])
+    before = wav.read_bytes()
+    status, out, err = _run(capsys, ["train", str(audio), "--labels", str(labels),
+                                     "-o", str(wav), "--epochs", "1", *TINY_MEL])
+    assert status == 2 and "1000.wav" in _one_line(err) and out == ""
+    assert wav.read_bytes() == before
+
+
 def test_refuse_overwrite_hard_link(tmp_path):
     from sktags.cli._common import CLIUsageError, refuse_overwrite
 

@@ -8,7 +8,7 @@ import numpy as np
 from ._errors import CLIError
 from ._features import features_for, index_path
 from ._models import load_model
-from ._paths import check_output_path, refuse_overwrite, write_text_atomic
+from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
 from ._tables import read_matrix_csv
 
 HELP = "Table 1 report (HL, AUC, recall, precision, F1, TN rate) on a labelled set"
@@ -96,7 +96,8 @@ def run(args):
         raise CLIError(f"--threshold must be in [0, 1], got {args.threshold}")
     if args.json:
         check_output_path(args.json)
-        refuse_overwrite([args.json], _inputs(args))
+        inputs = _inputs(args)
+        refuse_overwrite([args.json], inputs + audio_inputs([args.data, args.tune_on], [args.json]))
     bundle = load_model(args.model)
     names = bundle["target_names"]
     if args.threshold is None:

@@ -57,6 +57,20 @@ def refuse_overwrite(outputs, inputs):
                 )
 
 
+def audio_inputs(data, outputs):
+    """The audio files of the DATA folders that an output could overwrite.
+
+    Folders are only listed when an existing output has an audio extension
+    (``-o audio/123.wav``), so the common case costs nothing.
+    """
+    risky = [o for o in outputs if o is not None and Path(o).suffix.lower() in AUDIO_EXTENSIONS
+             and Path(o).exists()]
+    folders = [Path(d) for d in data if d is not None and Path(d).is_dir()]
+    if not risky or not folders:
+        return []
+    return [f for folder in folders for f in _audio_in_folder(folder, True)]
+
+
 @contextlib.contextmanager
 def atomic_path(target):
     """Yield a temporary path beside ``target``; move it into place on success.

@@ -20,7 +20,13 @@ from ._features import (
     refuse_mel_options_with_features,
 )
 from ._models import MODEL_FORMAT, save_model
-from ._paths import audio_by_id, check_output_path, refuse_overwrite, write_text_atomic
+from ._paths import (
+    audio_by_id,
+    audio_inputs,
+    check_output_path,
+    refuse_overwrite,
+    write_text_atomic,
+)
 from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
 HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
@@ -116,7 +122,7 @@ def run(args):
     if data.suffix == ".npy":
         inputs.append(index_path(data))
         refuse_mel_options_with_features(args, data)
-    refuse_overwrite([out], inputs)
+    refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
     if args.epochs < 1:
         raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
