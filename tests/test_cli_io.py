@@ -374,6 +374,15 @@ def test_every_output_honours_the_umask(capsys, data, model, tmp_path):
     for name in ("f.npy", "f.json", "r.json", "copy.joblib"):
         assert (tmp_path / name).stat().st_mode & 0o777 == want, name
     assert oct(model.stat().st_mode & 0o777) == oct(want)
+    # With a group-writable umask (whatever the test runner's is), in a fresh process.
+    sub = tmp_path / "umask002"
+    sub.mkdir()
+    res = subprocess.run(
+        [sys.executable, "-m", "sktags", "extract", wav, "-o", str(sub / "f.npy"), "-q",
+         *TINY_MEL], capture_output=True, text=True, preexec_fn=lambda: os.umask(0o002))
+    assert res.returncode == 0, res.stderr
+    for name in ("f.npy", "f.json"):
+        assert oct((sub / name).stat().st_mode & 0o777) == oct(0o664), name
 
 
 def test_one_csv_reader_for_the_cli_and_the_datasets(tmp_path, monkeypatch):
