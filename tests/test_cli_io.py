@@ -4,7 +4,9 @@ Tiny data (12 one-second clips, 16 mel bands, 1 epoch). Each test names the
 defect it covers; it failed before the fix.
 """
 
+import contextlib
 import csv
+import io
 import json
 import os
 import pickle
@@ -78,13 +80,21 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def model(data, tmp_path_factory):
+def trained(data, tmp_path_factory):
+    """A model trained through the CLI on the feature file with two failed rows."""
     out = tmp_path_factory.mktemp("cli_io_model") / "model.joblib"
-    status = main(["train", str(data["feats"]), "--labels", str(data["labels_all"]),
-                   "--weighting", "none", "--epochs", "1", "--batch-size", "4",
-                   "--device", "cpu", "--random-state", "3", "-q", "-o", str(out)])
-    assert status == 0
-    return out
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["train", str(data["feats"]), "--labels", str(data["labels_all"]),
+                       "--weighting", "none", "--epochs", "1", "--batch-size", "4",
+                       "--device", "cpu", "--random-state", "3", "-q", "-o", str(out)])
+    assert status == 0, stderr.getvalue()
+    return out, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    return trained[0]
 
 
 # ----------------------------------------------------------------- 1. several failed files
@@ -108,13 +118,9 @@ def test_extract_on_error_zeros_with_two_bad_files_writes_the_index(capsys, data
 # ----------------------------------------------------------------- 2. failed rows are not audio
 
 
-def test_train_excludes_failed_rows_and_names_them(capsys, data, tmp_path):
+def test_train_excludes_failed_rows_and_names_them(data, trained):
     """Class 2: rows of undecodable files were trained on as silent audio."""
-    status, out, err = _run(capsys, ["train", str(data["feats"]), "--labels",
-                                     str(data["labels_all"]), "--weighting", "none",
-                                     "--epochs", "1", "--batch-size", "4", "--device", "cpu",
-                                     "-q", "-o", str(tmp_path / "m.joblib")])
-    assert status == 0, err
+    _, out, err = trained
     assert f"training on {len(data['ids'])} tracks" in out
     assert "could not be decoded" in err and all(repr(t) in err for t in BROKEN)
 
