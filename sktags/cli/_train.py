@@ -9,6 +9,7 @@ import numpy as np
 
 from ._errors import CLIError
 from ._features import (
+    MEL_KEYS,
     add_cache_arguments,
     add_mel_arguments,
     extraction_parts,
@@ -230,7 +231,7 @@ def _prepare(args, ids, Y, counts, ckpt):
     data = Path(args.data)
     if data.suffix == ".npy":
         _, meta = load_features(data)
-        transformer_params = meta["transformer"]
+        transformer_params = {k: v for k, v in meta["transformer"].items() if k in MEL_KEYS}
     else:
         transformer_params = mel_params(args)
     verbose = 0 if args.quiet else 1
