@@ -221,9 +221,9 @@ def test_extract_on_error_zeros_lists_failures_once(capsys, tmp_path):
     assert status == 0 and err == ""
     # the CLI's own one-line listing, not the transformer's warning as well
     assert not [w for w in caught if "could not be read" in str(w.message)]
-    assert "1 files could not be decoded and are stored as zeros: 8" in stdout
+    assert "1 files could not be decoded" in stdout and "8.wav" in stdout
     meta = json.loads((tmp_path / "feats.json").read_text())
-    assert meta["ids"] == ["7", "8"] and meta["failed"] == ["8"]
+    assert meta["ids"] == ["7", "8"] and meta["failed"] == [1] and len(meta["errors"]) == 1
     X = np.load(out)
     assert np.all(X[1] == 0) and np.any(X[0] != 0)
 
@@ -242,7 +242,7 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
 
     bad.write_text("song_id,club\n1000,1\n1000,0\n")
     status, _, err = _run(capsys, [*base, "--labels", str(bad)])
-    _assert_one_line_error(status, err, "duplicate track id '1000'")
+    _assert_one_line_error(status, err, "line 3: duplicated song_id '1000'", "first on line 2")
 
     bad.write_text("song_id,club,dance\n1000,1\n")
     status, _, err = _run(capsys, [*base, "--labels", str(bad)])
@@ -295,7 +295,7 @@ def test_more_malformed_csvs_one_line(capsys, tmp_path, dataset):
     _assert_one_line_error(status, err, "column 3 of the header has no name")
     bad.write_text("song_id,club\n1000,1\n ,0\n")
     status, _, err = _run(capsys, [*base, "--labels", str(bad)])
-    _assert_one_line_error(status, err, "line 3: empty track id")
+    _assert_one_line_error(status, err, "line 3: empty song_id")
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00\xb1 not text")
     status, _, err = _run(capsys, [*base, "--labels", str(dataset["labels"]),

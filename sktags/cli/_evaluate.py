@@ -5,7 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import CLIError, features_for, load_model, read_matrix_csv, write_text_atomic
+from ._errors import CLIError
+from ._features import features_for, index_path
+from ._models import load_model
+from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
+from ._tables import read_matrix_csv
 
 HELP = "Table 1 report (HL, AUC, recall, precision, F1, TN rate) on a labelled set"
 
@@ -26,7 +30,11 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="model file written by `sktags train`")
     p.add_argument("data", metavar="DATA", help="audio folder or FEATURES.npy")
     p.add_argument("--labels", required=True, metavar="CSV", help="true labels of DATA")
-    p.add_argument("--threshold", type=float, default=0.5, help="decision threshold (default 0.5)")
+    p.add_argument(
+        "--threshold", type=float, default=None,
+        help="decision threshold for every context (default: the model's own thresholds, "
+        "as `sktags tag` and predict use them)",
+    )
     p.add_argument("--tune-on", metavar="DATA", help="validation audio folder or FEATURES.npy")
     p.add_argument("--tune-labels", metavar="CSV", help="labels of the validation set")
     p.add_argument("--json", metavar="FILE", help="also write the report(s) as JSON")
@@ -38,16 +46,20 @@ def add_parser(sub):
 
 
 def _scores(bundle, data, labels, args):
+    from sklearn.base import clone
+
     ids, names, Y = read_matrix_csv(labels, what="labels")
     if list(names) != list(bundle["target_names"]):
         raise CLIError(
             f"labels file {labels!r} has columns {names}, the model predicts {bundle['target_names']}"
         )
-    mel = bundle["pipeline"].named_steps["mel"]
-    args_like = _MelArgs(mel, args)
+    # The model's own front end computes (or must have computed) the features.
+    mel = clone(bundle["pipeline"].named_steps["mel"]).set_params(
+        n_jobs=args.jobs, memory=args.cache
+    )
     X, _, keep = features_for(
-        [Path(data)], ids, args=args_like, what="labelled tracks", skip_missing=args.skip_missing,
-        model_mel=mel,
+        [Path(data)], ids, mel=mel, what="labelled tracks", skip_missing=args.skip_missing,
+        check_model_front_end=True, command="evaluate",
     )
     if keep is not None:
         Y = Y[keep]
@@ -55,13 +67,24 @@ def _scores(bundle, data, labels, args):
     return Y, np.asarray(tagger.predict_proba(X))
 
 
-class _MelArgs:
-    """The model's own front-end parameters, shaped like parsed arguments."""
+def _inputs(args):
+    paths = [args.model, args.labels, args.tune_labels]
+    for data in (args.data, args.tune_on):
+        if data is not None:
+            paths.append(data)
+            if Path(data).suffix == ".npy":
+                paths.append(index_path(data))
+    return paths
 
-    def __init__(self, mel, args):
-        for k in ("sr", "n_fft", "hop_length", "n_mels", "offset", "duration", "compression"):
-            setattr(self, k, getattr(mel, k))
-        self.cache, self.jobs = args.cache, args.jobs
+
+def model_thresholds(bundle, names):
+    """The model's decision thresholds, one per context, and how to describe them."""
+    tagger = bundle["pipeline"].named_steps["tagger"]
+    t = np.broadcast_to(np.asarray(tagger.thresholds_, dtype=float), (len(names),)).copy()
+    if np.all(t == t[0]):
+        return t, f"the model's threshold {t[0]:g}"
+    listed = ", ".join(f"{n}={v:.2f}" for n, v in zip(names, t))
+    return t, f"the model's per-context thresholds ({listed})"
 
 
 def run(args):
@@ -69,15 +92,28 @@ def run(args):
 
     if (args.tune_on is None) != (args.tune_labels is None):
         raise CLIError("--tune-on and --tune-labels go together")
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise CLIError(f"--threshold must be in [0, 1], got {args.threshold}")
+    if args.json:
+        check_output_path(args.json)
+        inputs = _inputs(args)
+        refuse_overwrite([args.json], inputs + audio_inputs([args.data, args.tune_on], [args.json]))
     bundle = load_model(args.model)
     names = bundle["target_names"]
+    if args.threshold is None:
+        threshold, which = model_thresholds(bundle, names)
+    else:
+        threshold, which = args.threshold, f"--threshold {args.threshold:g}"
     Y, P = _scores(bundle, args.data, args.labels, args)
-    report = context_report(Y, P, threshold=args.threshold, target_names=names)
-    print(f"Table 1 on {len(Y)} tracks, threshold {args.threshold}:\n")
+    report = context_report(Y, P, threshold=threshold, target_names=names)
+    print(f"Table 1 on {len(Y)} tracks, thresholds: {which}:\n")
     print(report)
-    results = {"n_tracks": int(len(Y)), "threshold": args.threshold, "report": report.to_dict()}
+    results = {
+        "n_tracks": int(len(Y)),
+        "threshold": threshold if np.ndim(threshold) == 0 else dict(zip(names, map(float, threshold))),
+        "threshold_source": "option" if args.threshold is not None else "model",
+        "report": report.to_dict(),
+    }
     if args.tune_on:
         Yv, Pv = _scores(bundle, args.tune_on, args.tune_labels, args)
         thresholds = np.asarray(tune_thresholds(Yv, Pv))

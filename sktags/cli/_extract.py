@@ -6,17 +6,16 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from ._common import (
-    CLIError,
-    check_output_path,
+from ._errors import CLIError
+from ._features import (
     add_cache_arguments,
     add_mel_arguments,
-    collect_audio,
+    extraction_parts,
     index_path,
     make_transformer,
     mel_params,
-    write_text_atomic,
 )
+from ._paths import check_output_path, collect_audio, refuse_overwrite, write_text_atomic
 
 HELP = "audio files or folders -> log-mel feature file (.npy memmap + .json index)"
 
@@ -63,6 +62,7 @@ def run(args):
     check_output_path(out)
     check_output_path(index_path(out))
     files = collect_audio(args.inputs, recursive=not args.no_recursive)
+    refuse_overwrite([out, index_path(out)], files)
     ids = [f.stem for f in files]
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
@@ -76,9 +76,9 @@ def run(args):
     with warnings.catch_warnings():
         # With --on-error zeros the failed files are listed below, one line.
         warnings.filterwarnings("ignore", message=r"MelSpectrogramTransformer: .* could not be read")
-        X = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
+        result = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
+    X, failed, errors = extraction_parts(result, mel)
     elapsed = time.perf_counter() - start
-    failed = [int(i) for i in getattr(mel, "failed_indices_", []) or []]
     meta = {
         "format": "sktags-features",
         "ids": ids,
@@ -86,7 +86,8 @@ def run(args):
         "shape": list(X.shape),
         "dtype": args.dtype,
         "transformer": params,
-        "failed": [ids[i] for i in failed],
+        "failed": failed,
+        "errors": errors,
     }
     write_text_atomic(index_path(out), json.dumps(meta, indent=1))
     print(
@@ -94,6 +95,6 @@ def run(args):
         f"in {elapsed:.1f} s ({len(files) / max(elapsed, 1e-9):.1f} files/s); index {index_path(out)}"
     )
     if failed:
-        print(f"{len(failed)} files could not be decoded and are stored as zeros: "
-              + ", ".join(meta["failed"][:5]) + (" ..." if len(failed) > 5 else ""))
+        print(f"{len(failed)} files could not be decoded; their rows are zeros, marked failed in "
+              f"the index and not used as audio: " + ", ".join(str(files[i]) for i in failed))
     return 0

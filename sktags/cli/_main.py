@@ -40,7 +40,7 @@ def build_parser():
         prog="sktags",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit status: 0 success, 1 data or file error, 2 usage error.",
+        epilog="Exit status: 0 success, 1 data or file error, 2 usage error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"sktags {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -93,7 +93,8 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 on a data or file error (one line on stderr), 2 on a
-        usage error, 130 when interrupted.
+        usage error, 130 when interrupted, 141 when stdout is closed early (a
+        broken pipe, quietly).
     """
     if argv is None:
         _reexec_with_allocator_settings()
@@ -105,14 +106,33 @@ def main(argv=None):
     debug = os.environ.get("SKTAGS_DEBUG", "") not in ("", "0")
     try:
         status = args.run(args)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         print(f"sktags {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``sktags evaluate ... | head -1``): stop quietly.
+        _silence_stdout()
+        return _EXIT_BROKEN_PIPE
     except (CLIError, ValueError, OSError, RuntimeError) as exc:
         if debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "" if isinstance(exc, CLIError) else " (SKTAGS_DEBUG=1 shows the traceback)"
         print(f"sktags {args.command}: error: {message}{hint}", file=sys.stderr)
-        return 1
+        return getattr(exc, "status", 1)
     return 0 if status is None else int(status)
+
+
+#: Exit status after a broken pipe, as a shell reports a process killed by SIGPIPE.
+_EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured)
+        pass

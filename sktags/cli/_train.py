@@ -7,20 +7,28 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (
-    MODEL_FORMAT,
-    CLIError,
-    check_output_path,
+from ._errors import CLIError
+from ._features import (
+    MEL_KEYS,
     add_cache_arguments,
     add_mel_arguments,
-    align,
+    extraction_parts,
     features_for,
+    index_path,
     load_features,
+    make_transformer,
     mel_params,
-    read_groups_csv,
-    read_matrix_csv,
-    save_model,
+    refuse_mel_options_with_features,
 )
+from ._models import MODEL_FORMAT, save_model
+from ._paths import (
+    audio_by_id,
+    audio_inputs,
+    check_output_path,
+    refuse_overwrite,
+    write_text_atomic,
+)
+from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
 HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
 
@@ -70,7 +78,10 @@ def add_parser(sub):
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.1, help="Adadelta learning rate (paper: 0.1)")
-    p.add_argument("--valid-size", type=float, default=0.1, help="internal validation share")
+    p.add_argument(
+        "--valid-size", type=float, default=0.1,
+        help="internal validation share, in [0, 1); 0: no validation (default 0.1)",
+    )
     p.add_argument(
         "--threshold",
         default="0.5",
@@ -107,9 +118,20 @@ def _threshold(value):
 def run(args):
     out = Path(args.output)
     check_output_path(out)  # before training, not after
+    data = Path(args.data)
+    inputs = [data, args.labels, args.counts, args.groups]
+    if data.suffix == ".npy":
+        inputs.append(index_path(data))
+        refuse_mel_options_with_features(args, data)
+    refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
     if args.epochs < 1:
         raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
+    if not 0.0 <= args.valid_size < 1.0:
+        raise CLIError(
+            f"--valid-size (valid_size) must be at least 0 (no validation) and below 1, "
+            f"got {args.valid_size:g}"
+        )
     ids, names, Y = read_matrix_csv(args.labels, what="labels")
     counts = None
     if args.counts:
@@ -118,7 +140,10 @@ def run(args):
             raise CLIError(
                 f"counts file {args.counts!r} has columns {c_names}, labels file has {names}"
             )
-        _, pos = align(ids, c_ids, what="labelled tracks", where=f"counts file {args.counts!r}")
+        _, pos = align(
+            ids, c_ids, what="labelled tracks", where=f"counts file {args.counts!r}",
+            hint="the counts file needs a row for every labelled track",
+        )
         counts = C[pos]
     weighting_cfg = WEIGHTINGS[args.weighting]
     if weighting_cfg and weighting_cfg["positive"] == "tfidf" and counts is None:
@@ -131,6 +156,7 @@ def run(args):
         X, kept_ids, Y, counts, groups, transformer_params, verbose = _prepare(
             args, ids, Y, counts, ckpt
         )
+        check_training_labels(Y, names, args.labels)
     except BaseException:
         # Nothing was trained: leave no checkpoint folder behind for a failed start.
         if created:
@@ -150,7 +176,7 @@ def run(args):
         batch_size=args.batch_size,
         max_epochs=args.epochs,
         patience=args.patience,
-        valid_size=args.valid_size if args.valid_size > 0 else None,
+        valid_size=args.valid_size if args.valid_size > 0 else None,  # checked in [0, 1)
         threshold=threshold,
         device=args.device,
         precision=args.precision,
@@ -205,7 +231,7 @@ def _prepare(args, ids, Y, counts, ckpt):
     data = Path(args.data)
     if data.suffix == ".npy":
         _, meta = load_features(data)
-        transformer_params = meta["transformer"]
+        transformer_params = {k: v for k, v in meta["transformer"].items() if k in MEL_KEYS}
     else:
         transformer_params = mel_params(args)
     verbose = 0 if args.quiet else 1
@@ -213,12 +239,13 @@ def _prepare(args, ids, Y, counts, ckpt):
         # Extract once into the checkpoint folder, so that a resumed run skips it.
         X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose)
     else:
+        mel = make_transformer(transformer_params, cache=args.cache, jobs=args.jobs)
         X, kept_ids, keep = features_for(
-            [data], ids, args=args, what="labelled tracks", skip_missing=args.skip_missing,
-            verbose=verbose,
+            [data], ids, mel=mel, what="labelled tracks", skip_missing=args.skip_missing,
+            verbose=verbose, command="train",
         )
     if keep is not None and len(keep) < len(ids):
-        print(f"using {len(keep)} of {len(ids)} labelled tracks (--skip-missing)")
+        print(f"using {len(keep)} of {len(ids)} labelled tracks")
         Y = Y[keep]
         counts = None if counts is None else counts[keep]
     groups = None
@@ -238,7 +265,6 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
     import json
 
     from ..features import extract_to_file
-    from ._common import audio_by_id, make_transformer
 
     by_id = audio_by_id(folder)
     keep, _ = align(
@@ -257,8 +283,8 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
             pass
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
     print(f"extracting log-mels of {len(kept_ids)} files ...")
-    X = extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel)
-    from ._common import write_text_atomic
-
+    X, _, _ = extraction_parts(
+        extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel), mel
+    )
     write_text_atomic(index, json.dumps(signature))
     return X, kept_ids, keep

@@ -1,8 +1,5 @@
 """The released context-tags dataset (Zenodo record 3648287)."""
 
-import csv
-import gzip
-import io
 import os
 from pathlib import Path
 
@@ -10,6 +7,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._contexts import CONTEXTS
+from ..utils._csv import _check_ids, read_csv_table, read_id_matrix
 from ._download import DownloadError, download_file
 
 __all__ = ["load_context_tags", "get_data_home", "ZENODO_URL"]
@@ -72,18 +70,33 @@ def get_data_home(data_home=None):
     return Path(os.path.expanduser(str(data_home)))
 
 
-def _read_header(line, source):
-    header = [h.strip() for h in line.rstrip("\r\n").split(",")]
-    if not header or header[0] != "song_id":
-        raise ValueError(f"{source}: the first column must be 'song_id', got header {header!r}.")
-    return header
+def _int_ids(ids, source):
+    """Track ids as int64; a non-integer id is a one-line ValueError."""
+    try:
+        return np.asarray([int(i) for i in ids], dtype=np.int64)
+    except (ValueError, OverflowError):
+        bad = next(i for i in ids if not _is_int64(i))
+        raise ValueError(f"{source}: song_id {bad!r} is not an integer.") from None
 
 
-def _read_id_matrix(text, source, *, kind):
-    """Parse ``song_id,<15 context columns>`` text into (ids, matrix in CONTEXTS order)."""
-    first, _, body = text.partition("\n")
-    header = _read_header(first, source)
-    names = header[1:]
+def _is_int64(text):
+    try:
+        np.int64(int(text))
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _read_id_matrix(path, source, *, kind):
+    """Read ``song_id,<15 context columns>`` into (ids, matrix in CONTEXTS order).
+
+    The same reader as the command line's (:mod:`sktags.utils._csv`), with
+    the released files' stricter schema: ``song_id`` first, the 15 contexts,
+    integer values.
+    """
+    ids, names, values = read_id_matrix(
+        path, kind=kind, integer=True, source=source, id_column="song_id"
+    )
     missing = [c for c in CONTEXTS if c not in names]
     extra = [c for c in names if c not in CONTEXTS]
     if missing or extra or len(names) != len(CONTEXTS):
@@ -91,54 +104,8 @@ def _read_id_matrix(text, source, *, kind):
             f"{source}: expected the 15 context columns {list(CONTEXTS)}, "
             f"got {names} (missing {missing}, unexpected {extra})."
         )
-    try:
-        data = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.int64, ndmin=2)
-    except ValueError:
-        data = None
-    if data is None or (data.size and data.shape[1] != len(header)):
-        raise ValueError(f"{source}: {_first_bad_cell(body, header, kind)}") from None
-    if data.shape[0] == 0:
-        raise ValueError(f"{source}: no data rows.")
-    ids = data[:, 0]
-    order = [names.index(c) + 1 for c in CONTEXTS]
-    values = data[:, order]
-    bad = (values < 0) if kind == "counts" else ((values != 0) & (values != 1))
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(
-            f"{source}: invalid {kind} value {values[i, j]} for song_id {ids[i]} "
-            f"(data row {i + 1}), column {CONTEXTS[j]!r}."
-        )
-    _check_unique(ids, source)
-    return ids, values
-
-
-def _first_bad_cell(body, header, kind):
-    """Describe the first line of ``body`` that is not ``len(header)`` integers."""
-    for lineno, line in enumerate(body.splitlines(), start=2):
-        if not line.strip():
-            continue
-        fields = line.split(",")
-        if len(fields) != len(header):
-            return f"line {lineno} has {len(fields)} fields, the header has {len(header)}."
-        for name, field in zip(header, fields):
-            try:
-                int(field)
-            except ValueError:
-                return (
-                    f"could not parse the {kind} as integers: {field.strip()!r} at "
-                    f"line {lineno}, column {name!r}."
-                )
-    return f"could not parse the {kind} as integers."
-
-
-def _check_unique(ids, source):
-    uniq, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        dup = uniq[counts > 1]
-        raise ValueError(
-            f"{source}: {dup.size} duplicated song_id(s), e.g. {dup[:5].tolist()}."
-        )
+    order = [names.index(c) for c in CONTEXTS]
+    return _int_ids(ids, source), values[:, order].astype(np.int64)
 
 
 def _align(ids, other_ids, source):
@@ -151,23 +118,11 @@ def _align(ids, other_ids, source):
     return np.where(found, rows, -1)
 
 
-def _read_text(path):
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file.")
-    opener = gzip.open if path.suffix == ".gz" else open
-    # utf-8-sig: a file saved by a spreadsheet may start with a byte-order mark.
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
-        return f.read()
-
-
 def _read_artists(path, track_ids):
     """Read a ``ground_truth_folds.csv``-style file: song_id, label, artist_id, fold."""
     source = str(path)
-    text = _read_text(path)
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header[:1]] != ["song_id"] or "artist_id" not in header:
+    header, rows = read_csv_table(path, what="artists", source=source)
+    if header[0] != "song_id" or "artist_id" not in header:
         raise ValueError(
             f"{source}: expected a header with 'song_id' first and an 'artist_id' column, "
             f"got {header!r}."
@@ -175,17 +130,15 @@ def _read_artists(path, track_ids):
     i_artist = header.index("artist_id")
     i_fold = header.index("fold") if "fold" in header else None
     ids, artists, folds = [], [], []
-    for lineno, row in enumerate(reader, start=2):
-        if not row:
-            continue
+    for lineno, row in rows:
         try:
             ids.append(int(row[0]))
             artists.append(int(row[i_artist]))
             folds.append(int(row[i_fold]) if i_fold is not None else -1)
         except (ValueError, IndexError):
             raise ValueError(f"{source}, line {lineno}: could not parse {row!r}.") from None
+    _check_ids(rows, source, "song_id")
     ids = np.asarray(ids, dtype=np.int64)
-    _check_unique(ids, source)
     rows = _align(track_ids, ids, source)
     found = rows >= 0
     artist_ids = np.full(track_ids.shape, -1, dtype=np.int64)
@@ -310,8 +263,7 @@ def load_context_tags(
     else:
         path = _BUNDLED
         source = f"bundled {FILENAME}"
-    text = _read_text(path)
-    track_ids, target = _read_id_matrix(text, source, kind="labels")
+    track_ids, target = _read_id_matrix(path, source, kind="labels")
     target = target.astype(np.uint8)
     if return_X_y:
         return track_ids, target
@@ -322,7 +274,7 @@ def load_context_tags(
         DESCR=DESCR,
     )
     if counts_file is not None:
-        c_ids, counts = _read_id_matrix(_read_text(counts_file), str(counts_file), kind="counts")
+        c_ids, counts = _read_id_matrix(counts_file, str(counts_file), kind="counts")
         rows = _align(track_ids, c_ids, str(counts_file))
         if (rows < 0).any():
             miss = track_ids[rows < 0]
