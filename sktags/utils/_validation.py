@@ -2,6 +2,7 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 
 
 def _to_dense_float(A, name):
@@ -116,3 +117,16 @@ def check_nonnegative_counts(C, *, name="playlist_counts", shape=None):
         i, j = _first_bad(A < 0)
         raise ValueError(f"{name} must be non-negative; found {A[i, j].item()!r} at row {i}, column {j}.")
     return A
+
+
+class NumberInterval(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` that refuses bools.
+
+    scikit-learn's ``Interval(Integral, ...)`` accepts ``True`` as 1; a flag
+    given for a count is a mistake, so these intervals refuse it.
+    """
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)):
+            return False
+        return super().is_satisfied_by(val)
