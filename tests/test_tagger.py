@@ -109,7 +109,7 @@ def test_one_dimensional_y_takes_any_two_labels(data, labels):
 
 def test_one_dimensional_y_with_one_or_three_classes(data, no_training):
     X, _ = data
-    with pytest.raises(ValueError, match="single class, 'yes'"):
+    with pytest.raises(ValueError, match="only one class, 'yes'"):
         CNNTagger(**TINY).fit(X, np.array(["yes"] * 40))
     with pytest.raises(ValueError, match="Only binary classification"):
         CNNTagger(**TINY).fit(X, np.arange(40) % 3)

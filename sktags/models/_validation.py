@@ -112,6 +112,8 @@ def check_target(y):
     A 1-D y holds any two class labels (``classes_ = np.unique(y)``; the
     second is the positive class); a 2-D y holds 0/1 indicators.
     """
+    if y is None:
+        raise ValueError("CNNTagger requires y to be passed, but the target y is None.")
     if not sp.issparse(y):
         y = np.asarray(y) if not hasattr(y, "ndim") else y
         if y.ndim == 1:
@@ -140,8 +142,8 @@ def _binary_target(y):
                          "two class labels (1-D) or 0/1 tag indicators (2-D).")
     classes = np.unique(y)
     if classes.shape[0] == 1:
-        raise ValueError(f"y has a single class, {classes[0].tolist()!r}; CNNTagger needs two classes "
-                         "in a 1-D y (or use a 2-D indicator matrix).")
+        raise ValueError(f"y has only one class, {classes[0].tolist()!r}; CNNTagger needs two "
+                         "classes in a 1-D y (or use a 2-D indicator matrix).")
     if classes.shape[0] > 2:
         raise ValueError(
             f"Only binary classification is supported. The type of the target is {kind} "

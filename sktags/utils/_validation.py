@@ -5,6 +5,10 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 
+class NotNumericError(TypeError, ValueError):
+    """A value that is not a number where one is required (a TypeError and a ValueError)."""
+
+
 def _to_dense_float(A, name):
     if sp.issparse(A):
         A = A.toarray()
@@ -12,8 +16,11 @@ def _to_dense_float(A, name):
         A = np.asarray(A)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
-    if A.dtype == object:
-        raise ValueError(f"{name} must be numeric, got an object array.")
+    if A.dtype == object:  # numbers held as Python objects are converted
+        try:
+            A = A.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise NotNumericError(f"{name} must be numeric: {exc}") from None
     return A
 
 
