@@ -1,5 +1,6 @@
 """CNNTagger: fit / predict behaviour, weighting, early stopping, checkpoints, persistence."""
 
+import os
 import pickle
 import warnings
 
@@ -532,17 +533,30 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "t.joblib").predict_proba(X), expected)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
-def test_cuda_trained_model_unpickles_on_cpu(fitted, data):
-    """The device bookkeeping of a net trained on CUDA is moved to the CPU on load."""
-    X, _ = data
-    as_if_gpu = pickle.loads(pickle.dumps(fitted))
-    as_if_gpu.device_ = "cuda"
-    as_if_gpu.net_.device = "cuda"
-    with pytest.warns(Warning, match="(?i)cuda"):
-        loaded = pickle.loads(pickle.dumps(as_if_gpu))
-    assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU to train on")
+def test_cuda_trained_model_unpickles_on_cpu(data, tmp_path):
+    """A model really trained on CUDA, unpickled in a process that sees no GPU, runs on the CPU."""
+    import subprocess
+    import sys
+
+    X, Y = data
+    est = CNNTagger(**TINY, device="cuda").fit(X, Y)
+    assert est.device_ == "cuda"
+    joblib.dump(est, tmp_path / "gpu.joblib")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "expected.npy", est.predict_proba(X))
+    script = (
+        "import sys, joblib, numpy as np, torch\n"
+        "assert not torch.cuda.is_available()\n"
+        "est = joblib.load(sys.argv[1] + '/gpu.joblib')\n"
+        "assert est.device_ == 'cpu' and str(est.net_.device) == 'cpu', est.device_\n"
+        "p = est.predict_proba(np.load(sys.argv[1] + '/X.npy'))\n"
+        "np.testing.assert_allclose(p, np.load(sys.argv[1] + '/expected.npy'), atol=1e-5)\n"
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
 
 
 def test_device(data, monkeypatch):
