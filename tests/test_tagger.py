@@ -8,6 +8,8 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.metrics import average_precision_score, f1_score, get_scorer, roc_auc_score
 
@@ -705,6 +707,36 @@ def test_bad_params_raise_before_training(data, no_training, params, match):
     X, Y = data
     with pytest.raises(ValueError, match=match):
         CNNTagger(**{**TINY, **params}).fit(X, Y)
+
+
+@pytest.mark.parametrize("params", [
+    dict(batch_size=True), dict(max_epochs=False), dict(patience=True), dict(lr=True),
+    dict(dropout=False), dict(valid_size=True), dict(num_workers=True), dict(channels_last=1),
+    dict(threshold=True), dict(callbacks="tensorboard"),
+])
+def test_bools_and_numbers_are_not_mixed_up(data, no_training, params):
+    """Numbers refuse bools, flags refuse numbers: one rule for every parameter."""
+    X, Y = data
+    (name,) = params
+    with pytest.raises(ValueError, match=f"'{name}' parameter of CNNTagger"):
+        CNNTagger(**{**TINY, **params}).fit(X, Y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True),
+                       st.none(), st.text(max_size=3)))
+def test_count_parameters_property(value):
+    """A count parameter is accepted exactly when it is an int >= 1 (never a bool)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    for name in ("batch_size", "max_epochs", "lr_decay_steps", "hidden_units"):
+        est = CNNTagger(**{name: value})
+        if ok:
+            est._validate_params()
+        else:
+            with pytest.raises(InvalidParameterError, match=name):
+                est._validate_params()
 
 
 def test_bad_side_inputs(data, no_training):
