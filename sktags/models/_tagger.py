@@ -51,11 +51,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     weighting : estimator or None, default=None
         None gives every entry weight 1 (the plain binary cross-entropy).
         Otherwise an unfitted :class:`~sktags.ContextWeightEstimator` (or any
-        estimator with ``fit(Y, playlist_counts=None)`` and
-        ``transform(Y, playlist_counts=None)`` returning (n, m) weights). It is
-        cloned into ``weighting_`` and fitted on the labels of the training
-        part only; the validation part gets its weights from the same fitted
-        clone. ``self.weighting`` is never modified.
+        estimator with ``fit(Y, playlist_counts=...)`` and
+        ``transform(Y, playlist_counts=...)`` returning (n, m) weights, the
+        counts passed by keyword). It is cloned into ``weighting_`` and
+        fitted on the labels of the training part only; one ``transform`` of
+        that clone gives the weights of every row, validation included.
+        ``self.weighting`` is never modified.
     lr : float, default=0.1
         Initial Adadelta learning rate.
     rho : float, default=0.95
