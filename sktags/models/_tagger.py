@@ -256,7 +256,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
             Log-mel spectrograms, float32 or float16 (``np.memmap`` welcome;
-            it is streamed, never copied whole).
+            it is streamed, never copied whole). A 2-D (n_samples, n_frames)
+            X is read as one-band spectrograms.
         y : array-like of shape (n_samples, n_labels) or (n_samples,)
             0/1 tag indicators, or a 1-D y of two class labels (one tag).
         playlist_counts : array-like of shape (n_samples, n_labels), default=None
