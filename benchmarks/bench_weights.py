@@ -114,11 +114,11 @@ def main(argv=None):
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            W = est.fit_transform(Y, C)
+            W = est.fit_transform(Y, playlist_counts=C)
             times.append(time.perf_counter() - t0)
         fast = statistics.median(times)
         tracemalloc.start()
-        est.fit_transform(Y, C)
+        est.fit_transform(Y, playlist_counts=C)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         t0 = time.perf_counter()

@@ -178,7 +178,7 @@ def test_tfidf_by_hand():
         ]
     )
     est = ContextWeightEstimator(negative=None, positive="tfidf")
-    W = est.fit_transform(Y, C)
+    W = est.fit_transform(Y, playlist_counts=C)
     np.testing.assert_allclose(W, np.clip(expected, 0, 2), rtol=1e-6)
     np.testing.assert_allclose(est.playlist_totals_, [100, 10, 8])
     np.testing.assert_allclose(est.tfidf_mean_, [r.mean(), 0, 0])
@@ -201,7 +201,7 @@ def test_fit_transform_matches_brute_force(negative, positive, seed):
     Y[1] = 0  # a row without labels
     C = random_counts(rng, Y)
     est = ContextWeightEstimator(negative=negative, positive=positive)
-    W = est.fit_transform(Y, C)
+    W = est.fit_transform(Y, playlist_counts=C)
     assert W.dtype == np.float32 and W.shape == Y.shape
     assert np.isfinite(W).all()
     np.testing.assert_allclose(W, brute_weights(Y, C, Y, C, negative, positive), atol=1e-6)
@@ -218,7 +218,7 @@ def test_transform_new_rows_matches_brute_force(negative, unseen, seed):
     Yq = Yq.astype(np.uint8)
     Cfit, Cq = random_counts(rng, Yfit), random_counts(rng, Yq)
     est = ContextWeightEstimator(negative=negative, positive="tfidf", unseen=unseen)
-    W = est.fit(Yfit, Cfit).transform(Yq, Cq)
+    W = est.fit(Yfit, playlist_counts=Cfit).transform(Yq, playlist_counts=Cq)
     expected = brute_weights(Yfit, Cfit, Yq, Cq, negative, "tfidf", unseen)
     np.testing.assert_allclose(W, expected, atol=1e-6)
     # The query really contains vectors unseen at fit.
@@ -304,7 +304,7 @@ def test_tfidf_edge_cases():
     #   row 0 gets (a - mean)/std + 1 = 1 - 1/sqrt(2) (a < b).
     # Context 2 (N=5): the only count is in the all-label row -> no raw > 0 entry.
     est = ContextWeightEstimator(negative=None, positive="tfidf")
-    W = est.fit_transform(Y, C)
+    W = est.fit_transform(Y, playlist_counts=C)
     expected = [
         [0.0, 1 - 1 / np.sqrt(2), 1.0],
         [1.0, 1.0, 1.0],
@@ -315,19 +315,19 @@ def test_tfidf_edge_cases():
     np.testing.assert_allclose(W, expected, rtol=1e-6)
     np.testing.assert_array_equal(est.tfidf_std_[[0, 2]], 0.0)  # no z-score
     # New rows with counts in context 2: no z-score there -> weight 1.
-    np.testing.assert_array_equal(est.transform([[0, 0, 1]], [[0, 0, 9]]), [[1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(est.transform([[0, 0, 1]], playlist_counts=[[0, 0, 9]]), [[1.0, 1.0, 1.0]])
 
 
 def test_tfidf_clip_and_new_rows_use_fit_statistics():
     rng = np.random.default_rng(8)
     Y = random_labels(rng, 60, 4)
     C = random_counts(rng, Y)
-    est = ContextWeightEstimator(negative=None, positive="tfidf", clip=None).fit(Y, C)
+    est = ContextWeightEstimator(negative=None, positive="tfidf", clip=None).fit(Y, playlist_counts=C)
     Cq = C * 10.0  # larger counts than ever seen: z-scores beyond 2
-    W = est.transform(Y, Cq)
+    W = est.transform(Y, playlist_counts=Cq)
     np.testing.assert_allclose(W, brute_tfidf(Y, C, Y, Cq, clip=None) * (Y == 1) + (Y == 0), rtol=1e-5)
     assert W.max() > 2
-    W2 = est.set_params(clip=(0.5, 1.5)).transform(Y, Cq)
+    W2 = est.set_params(clip=(0.5, 1.5)).transform(Y, playlist_counts=Cq)
     raw_pos = (Y == 1) & (brute_raw(Y, Cq, C.sum(0)) > 0)
     assert W2[raw_pos].min() >= 0.5 and W2[raw_pos].max() <= 1.5
 
@@ -336,14 +336,14 @@ def test_input_types_agree():
     rng = np.random.default_rng(9)
     Y = random_labels(rng, 30, 5)
     C = random_counts(rng, Y)
-    ref = ContextWeightEstimator(positive="tfidf").fit_transform(Y, C)
+    ref = ContextWeightEstimator(positive="tfidf").fit_transform(Y, playlist_counts=C)
     for Yv, Cv in [
         (Y.astype(bool), C),
         (Y.astype(float), C.astype(np.float32)),
         (sp.csr_matrix(Y), sp.csr_matrix(C)),
         (Y.tolist(), C.tolist()),
     ]:
-        np.testing.assert_array_equal(ContextWeightEstimator(positive="tfidf").fit_transform(Yv, Cv), ref)
+        np.testing.assert_array_equal(ContextWeightEstimator(positive="tfidf").fit_transform(Yv, playlist_counts=Cv), ref)
 
 
 def test_fitted_attributes():
@@ -358,13 +358,13 @@ def test_fitted_attributes():
 
 def test_refit_without_tfidf_drops_the_old_statistics():
     C5 = np.arange(15, dtype=float).reshape(5, 3) * Y5
-    est = ContextWeightEstimator(positive="tfidf").fit(Y5, C5)
+    est = ContextWeightEstimator(positive="tfidf").fit(Y5, playlist_counts=C5)
     assert hasattr(est, "playlist_totals_")
     est.set_params(positive=None).fit(Y5[:3])
     assert not hasattr(est, "playlist_totals_") and not hasattr(est, "tfidf_mean_")
     # Switching TF-IDF back on without a refit must not reuse the first fit.
     with pytest.raises(ValueError, match="set after fit"):
-        est.set_params(positive="tfidf").transform(Y5[:3], C5[:3])
+        est.set_params(positive="tfidf").transform(Y5[:3], playlist_counts=C5[:3])
 
 
 def test_clone_and_grid_search_params():
@@ -390,22 +390,22 @@ def test_estimator_properties_on_binary_data():
     Y_before = Y.copy()
     for negative in ["ignore_zeros", "exact_match"]:
         est = ContextWeightEstimator(negative=negative, positive="tfidf")
-        W = est.fit(Y, C).transform(Yq, Cq)
+        W = est.fit(Y, playlist_counts=C).transform(Yq, playlist_counts=Cq)
         np.testing.assert_array_equal(Y, Y_before)  # input untouched
         # pickling
         est2 = pickle.loads(pickle.dumps(est))
-        np.testing.assert_array_equal(est2.transform(Yq, Cq), W)
+        np.testing.assert_array_equal(est2.transform(Yq, playlist_counts=Cq), W)
         # fitting twice, or on shuffled rows, learns the same statistics
         perm = rng.permutation(len(Y))
-        np.testing.assert_array_equal(est.fit(Y[perm], C[perm]).transform(Yq, Cq), W)
+        np.testing.assert_array_equal(est.fit(Y[perm], playlist_counts=C[perm]).transform(Yq, playlist_counts=Cq), W)
         # sample order and subsets of the transformed rows
         perm = rng.permutation(len(Yq))
-        np.testing.assert_array_equal(est.transform(Yq[perm], Cq[perm]), W[perm])
-        np.testing.assert_array_equal(est.transform(Yq[:7], Cq[:7]), W[:7])
+        np.testing.assert_array_equal(est.transform(Yq[perm], playlist_counts=Cq[perm]), W[perm])
+        np.testing.assert_array_equal(est.transform(Yq[:7], playlist_counts=Cq[:7]), W[:7])
         # read-only input
         Yr, Cr = Yq.copy(), Cq.copy()
         Yr.flags.writeable = Cr.flags.writeable = False
-        np.testing.assert_array_equal(est.transform(Yr, Cr), W)
+        np.testing.assert_array_equal(est.transform(Yr, playlist_counts=Cr), W)
 
 
 # --------------------------------------------------------------------------
@@ -416,12 +416,14 @@ def test_estimator_properties_on_binary_data():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"negative": "exact"}, "negative must be one of"),
-        ({"positive": "idf"}, "positive must be one of"),
-        ({"unseen": "zeros"}, "unseen must be"),
-        ({"unseen": 1.5}, "unseen must be"),
+        ({"negative": "exact"}, "'negative' parameter of ContextWeightEstimator must be"),
+        ({"positive": "idf"}, "'positive' parameter of ContextWeightEstimator must be"),
+        ({"unseen": "zeros"}, "'unseen' parameter"),
+        ({"unseen": 1.5}, "'unseen' parameter"),
+        ({"unseen": True}, "'unseen' parameter"),
         ({"clip": (2.0, 0.0)}, "clip must be finite with low <= high"),
-        ({"clip": 3}, "clip must be None or a pair"),
+        ({"clip": 3}, "'clip' parameter"),
+        ({"clip": (1.0,)}, "clip must be None or a pair"),
         ({"label_names": ["a"]}, "label_names has 1 names"),
     ],
 )
@@ -433,13 +435,13 @@ def test_invalid_parameters(params, match):
 def test_invalid_inputs():
     with pytest.raises(ValueError, match="needs playlist_counts in fit"):
         ContextWeightEstimator(positive="tfidf").fit(Y5)
-    est = ContextWeightEstimator(positive="tfidf").fit(Y5, np.ones((5, 3)))
+    est = ContextWeightEstimator(positive="tfidf").fit(Y5, playlist_counts=np.ones((5, 3)))
     with pytest.raises(ValueError, match="needs playlist_counts in transform"):
         est.transform(Y5)
     with pytest.raises(ValueError, match=r"playlist_counts has shape \(5, 2\)"):
-        ContextWeightEstimator(positive="tfidf").fit(Y5, np.ones((5, 2)))
+        ContextWeightEstimator(positive="tfidf").fit(Y5, playlist_counts=np.ones((5, 2)))
     with pytest.raises(ValueError, match="non-negative.*row 0, column 1"):
-        ContextWeightEstimator(positive="tfidf").fit(Y5, -np.eye(5, 3, k=1))
+        ContextWeightEstimator(positive="tfidf").fit(Y5, playlist_counts=-np.eye(5, 3, k=1))
     with pytest.raises(ValueError, match="only 0 and 1.*row 0, column 1"):
         ContextWeightEstimator().fit([[0, 2], [1, 1]])
     with pytest.raises(ValueError, match="NaN.*row 1, column 0"):
@@ -447,7 +449,26 @@ def test_invalid_inputs():
     with pytest.raises(ValueError, match="3 features"):
         ContextWeightEstimator().fit(Y5).transform([[1, 0]])
     with pytest.raises(ValueError, match="was set after fit"):
-        ContextWeightEstimator().fit(Y5).set_params(positive="tfidf").transform(Y5, np.ones((5, 3)))
+        ContextWeightEstimator().fit(Y5).set_params(positive="tfidf").transform(Y5, playlist_counts=np.ones((5, 3)))
+
+
+def test_pipeline_y_is_not_taken_as_playlist_counts():
+    """``make_pipeline(...).fit(Y, y)`` passes y along; it must not become the counts."""
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(3)
+    Y = (rng.random((30, 4)) < 0.4).astype(int)
+    C = rng.integers(0, 5, size=Y.shape) * Y
+    ref = ContextWeightEstimator().fit_transform(Y)
+    # a 2-D y of the right shape used to be read as counts (tfidf then ran on it)
+    np.testing.assert_array_equal(make_pipeline(ContextWeightEstimator()).fit(Y, C).transform(Y), ref)
+    with pytest.raises(ValueError, match="needs playlist_counts in fit"):
+        make_pipeline(ContextWeightEstimator(positive="tfidf")).fit(Y, C)
+    # the counts are a keyword, routed by name
+    W = ContextWeightEstimator(positive="tfidf").fit_transform(Y, playlist_counts=C)
+    assert W.shape == Y.shape and np.isfinite(W).all()
+    with pytest.raises(TypeError):
+        ContextWeightEstimator(positive="tfidf").transform(Y, C)
 
 
 # --------------------------------------------------------------------------
@@ -473,7 +494,7 @@ def test_released_dataset_against_brute_force(deezer_dir):
     rng = np.random.default_rng(0)
     rows = rng.choice(len(Y), 25, replace=False)
     for negative in ["ignore_zeros", "exact_match"]:
-        W = ContextWeightEstimator(negative=negative, positive="tfidf").fit_transform(Y, C)
+        W = ContextWeightEstimator(negative=negative, positive="tfidf").fit_transform(Y, playlist_counts=C)
         assert np.isfinite(W).all()
         neg_brute = (
             brute_ignore_zeros(Y, Y[rows])

@@ -112,7 +112,7 @@ class SpyWeighting(ContextWeightEstimator):
         SpyWeighting.log.append((np.array(Y, copy=True),
                                  None if playlist_counts is None
                                  else np.array(playlist_counts, copy=True)))
-        return super().fit(Y, playlist_counts)
+        return super().fit(Y, playlist_counts=playlist_counts)
 
 
 def spy_grid():
@@ -235,12 +235,12 @@ def test_fitted_weights_come_from_training_rows(negative, routing):
         fitted = est.weighting_
         # label statistics: co-occurrence counts of the training rows only
         assert_array_equal(fitted.cooccurrence_, Y[tr].T.astype(np.int64) @ Y[tr])
-        ref = ContextWeightEstimator(negative=negative, positive="tfidf").fit(Y[tr], C[tr])
-        leaky = ContextWeightEstimator(negative=negative, positive="tfidf").fit(Y, C)
-        W_fold = fitted.transform(Y[te], C[te])
-        assert_allclose(W_fold, ref.transform(Y[te], C[te]))
+        ref = ContextWeightEstimator(negative=negative, positive="tfidf").fit(Y[tr], playlist_counts=C[tr])
+        leaky = ContextWeightEstimator(negative=negative, positive="tfidf").fit(Y, playlist_counts=C)
+        W_fold = fitted.transform(Y[te], playlist_counts=C[te])
+        assert_allclose(W_fold, ref.transform(Y[te], playlist_counts=C[te]))
         # the check can fail: statistics that include the test fold differ
-        assert not np.allclose(leaky.transform(Y[te], C[te]), W_fold)
+        assert not np.allclose(leaky.transform(Y[te], playlist_counts=C[te]), W_fold)
         assert weighting is not fitted and not hasattr(weighting, "cooccurrence_")
 
 

@@ -1,5 +1,6 @@
 """CNNTagger: fit / predict behaviour, weighting, early stopping, checkpoints, persistence."""
 
+import os
 import pickle
 import warnings
 
@@ -7,6 +8,8 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.metrics import average_precision_score, f1_score, get_scorer, roc_auc_score
 
@@ -91,6 +94,89 @@ def test_one_dimensional_y_is_one_binary_label(data):
     np.testing.assert_array_equal(single.classes_, [0, 1])
     assert get_scorer("roc_auc")(single, X, Y[:, 0]) == pytest.approx(
         roc_auc_score(Y[:, 0], proba[:, 1]))
+
+
+@pytest.mark.parametrize("labels", [(-1, 1), ("no", "yes"), (3, 7)])
+def test_one_dimensional_y_takes_any_two_labels(data, labels):
+    """Any two labels work as in scikit-learn: classes_ = np.unique(y), predict returns them."""
+    X, Y = data
+    ref = CNNTagger(**TINY).fit(X, Y[:, 0])
+    y = np.where(Y[:, 0] == 1, labels[1], labels[0])
+    est = CNNTagger(**TINY).fit(X, y)
+    np.testing.assert_array_equal(est.classes_, np.unique(y))
+    np.testing.assert_array_equal(est.predict_proba(X), ref.predict_proba(X))
+    expected = np.asarray(labels)[ref.predict(X)]
+    np.testing.assert_array_equal(est.predict(X), expected)
+    assert est.predict(X).dtype == np.asarray(y).dtype
+
+
+def test_one_dimensional_y_with_one_or_three_classes(data, no_training):
+    X, _ = data
+    with pytest.raises(ValueError, match="only one class, 'yes'"):
+        CNNTagger(**TINY).fit(X, np.array(["yes"] * 40))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        CNNTagger(**TINY).fit(X, np.arange(40) % 3)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        CNNTagger(**TINY).fit(X[:0], np.array([], dtype=int))
+
+
+def test_two_d_input_is_one_band_spectrograms(data):
+    """A 2-D (n, d) X is n one-band spectrograms (n, 1, 1, d)."""
+    X, Y = data
+    flat = X[:, 0, 0, :]
+    a = CNNTagger(**{**TINY, "filters": (2, 2)}).fit(flat, Y)
+    b = CNNTagger(**{**TINY, "filters": (2, 2)}).fit(flat[:, None, None, :], Y)
+    np.testing.assert_array_equal(a.predict_proba(flat), b.predict_proba(flat[:, None, None, :]))
+    assert a.input_shape_ == (1, 1, 16) and a.n_features_in_ == 16
+    with pytest.raises(ValueError, match="X has 15 features, but CNNTagger is expecting 16"):
+        a.predict(flat[:, :15])
+
+
+def test_assume_finite_skips_the_nan_scan(data, monkeypatch):
+    """Under sklearn's assume_finite the spectrograms are not scanned again."""
+    import sklearn
+
+    from sktags.models import _validation
+
+    X, Y = data
+    seen = []
+    real = _validation.check_spectrograms
+
+    def spy(X, **kwargs):
+        seen.append(kwargs["check_finite"])
+        return real(X, **kwargs)
+
+    monkeypatch.setattr(_validation, "check_spectrograms", spy)
+    Xnan = np.where(np.arange(40)[:, None, None, None] == 2, np.nan, X)
+    with pytest.raises(ValueError, match="sample 2"):
+        CNNTagger(**TINY).fit(Xnan, Y)
+    assert seen == [True]
+    seen.clear()
+    with sklearn.config_context(assume_finite=True):
+        est = CNNTagger(**TINY).fit(X, Y)
+        est.predict(X)
+    assert seen == [False, False]
+
+
+def test_user_callbacks_run_beside_the_internal_ones(data):
+    from skorch.callbacks import Callback
+
+    class Count(Callback):
+        def __init__(self, epochs=0):
+            self.epochs = epochs
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    X, Y = data
+    mine, named = Count(), Count()
+    est = CNNTagger(**{**TINY, "max_epochs": 3}, callbacks=[mine, ("named", named)]).fit(X, Y)
+    assert est.callbacks[0] is mine and mine.epochs == 0 and named.epochs == 0  # cloned
+    used = dict(est.net_.callbacks_)
+    assert used["named"].epochs == 3 and used["Count"].epochs == 3
+    assert {"staircase_lr", "best_weights", "early_stopping"} <= set(used)
+    plain = CNNTagger(**{**TINY, "max_epochs": 3}).fit(X, Y)
+    np.testing.assert_array_equal(est.predict_proba(X), plain.predict_proba(X))
 
 
 # ------------------------------------------------------------- thresholds
@@ -449,28 +535,58 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "t.joblib").predict_proba(X), expected)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
-def test_cuda_trained_model_unpickles_on_cpu(fitted, data):
-    """The device bookkeeping of a net trained on CUDA is moved to the CPU on load."""
-    X, _ = data
-    as_if_gpu = pickle.loads(pickle.dumps(fitted))
-    as_if_gpu.device_ = "cuda"
-    as_if_gpu.net_.device = "cuda"
-    with pytest.warns(Warning, match="(?i)cuda"):
-        loaded = pickle.loads(pickle.dumps(as_if_gpu))
-    assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU to train on")
+def test_cuda_trained_model_unpickles_on_cpu(data, tmp_path):
+    """A model really trained on CUDA, unpickled in a process that sees no GPU, runs on the CPU."""
+    import subprocess
+    import sys
 
-
-def test_device(data):
     X, Y = data
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA"):
-            CNNTagger(**TINY, device="cuda").fit(X, Y)
-    assert CNNTagger(**TINY, device="auto").fit(X, Y).device_ == (
-        "cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(ValueError, match="device"):
-        CNNTagger(**TINY, device="gpu0").fit(X, Y)
+    est = CNNTagger(**TINY, device="cuda").fit(X, Y)
+    assert est.device_ == "cuda"
+    joblib.dump(est, tmp_path / "gpu.joblib")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "expected.npy", est.predict_proba(X))
+    script = (
+        "import sys, joblib, numpy as np, torch\n"
+        "assert not torch.cuda.is_available()\n"
+        "est = joblib.load(sys.argv[1] + '/gpu.joblib')\n"
+        "assert est.device_ == 'cpu' and str(est.net_.device) == 'cpu', est.device_\n"
+        "p = est.predict_proba(np.load(sys.argv[1] + '/X.npy'))\n"
+        "np.testing.assert_allclose(p, np.load(sys.argv[1] + '/expected.npy'), atol=1e-5)\n"
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+def test_device(data, monkeypatch):
+    from sktags.models._validation import resolve_device
+
+    X, Y = data
+    assert CNNTagger(**TINY, device="auto").fit(X, Y).device_ == resolve_device("auto")
+    for bad in ["gpu0", "tpu", "cuda:x"]:
+        with pytest.raises(ValueError, match=f"device='{bad}'"):
+            CNNTagger(**TINY, device=bad).fit(X, Y)
+    # A machine without CUDA or MPS.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    for bad in ["cuda", "cuda:0", "mps", "xpu", "tpu"]:
+        with pytest.raises(ValueError, match=f"device='{bad}'"):
+            resolve_device(bad)
+    # One GPU: cuda:0 is fine, cuda:7 is not; "auto" prefers CUDA, then MPS.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:0") == "cuda:0"
+    with pytest.raises(ValueError, match="device='cuda:7'.*1 CUDA device"):
+        resolve_device("cuda:7")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto") == "mps" and resolve_device("mps") == "mps"
+    with pytest.raises(ValueError, match="device='cpu:x'|device='cpu:x'"):
+        CNNTagger(**TINY, device="cpu:x").fit(X, Y)
 
 
 # ------------------------------------------------------- checkpoints
@@ -501,12 +617,14 @@ def test_checkpoint_resume_equals_uninterrupted(data, tmp_path):
         CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
     FlakyCNN.crash_at = None
     (run_dir,) = (tmp_path / "run").iterdir()
-    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.json"]
+    assert sorted(p.name for p in run_dir.iterdir() if p.name != ".lock") == [
+        "checkpoint.pt", "config.json"]
 
     (run_dir / ".checkpoint-killed.tmp").write_bytes(b"half a checkpoint")
     resumed = CNNTagger(**kw, checkpoint_dir=tmp_path / "run").fit(X, Y)
     assert resumed.n_epochs_ == 4
-    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.json"]
+    assert sorted(p.name for p in run_dir.iterdir() if p.name != ".lock") == [
+        "checkpoint.pt", "config.json"]
     np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
     assert [r["valid_loss"] for r in resumed.net_.history] == [
         r["valid_loss"] for r in full.net_.history]
@@ -550,10 +668,11 @@ def no_training(monkeypatch):
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda X, Y: (X[:, 0, 0], Y), "Reshape your data"),
+    (lambda X, Y: (X[:, 0, 0, 0], Y), "Reshape your data"),
     (lambda X, Y: (X[..., None], Y), "single channel|4-D"),
     (lambda X, Y: (np.repeat(X, 2, axis=1), Y), "single channel"),
-    (lambda X, Y: (X[:0], Y[:0]), "empty"),
+    (lambda X, Y: (X[:0], Y[:0]), r"Found array with 0 sample\(s\) \(shape=\(0, 1, 16, 16\)\)"),
+    (lambda X, Y: (X[:, :, :, :0], Y), r"0 feature\(s\)"),
     (lambda X, Y: (X.astype(np.complex64), Y), "Complex"),
     (lambda X, Y: (np.where(np.arange(40)[:, None, None, None] == 7, np.nan, X), Y), "sample 7"),
     (lambda X, Y: (np.where(np.arange(40)[:, None, None, None] == 3, np.inf, X), Y), "sample 3"),
@@ -588,6 +707,36 @@ def test_bad_params_raise_before_training(data, no_training, params, match):
     X, Y = data
     with pytest.raises(ValueError, match=match):
         CNNTagger(**{**TINY, **params}).fit(X, Y)
+
+
+@pytest.mark.parametrize("params", [
+    dict(batch_size=True), dict(max_epochs=False), dict(patience=True), dict(lr=True),
+    dict(dropout=False), dict(valid_size=True), dict(num_workers=True), dict(channels_last=1),
+    dict(threshold=True), dict(callbacks="tensorboard"),
+])
+def test_bools_and_numbers_are_not_mixed_up(data, no_training, params):
+    """Numbers refuse bools, flags refuse numbers: one rule for every parameter."""
+    X, Y = data
+    (name,) = params
+    with pytest.raises(ValueError, match=f"'{name}' parameter of CNNTagger"):
+        CNNTagger(**{**TINY, **params}).fit(X, Y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True),
+                       st.none(), st.text(max_size=3)))
+def test_count_parameters_property(value):
+    """A count parameter is accepted exactly when it is an int >= 1 (never a bool)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    for name in ("batch_size", "max_epochs", "lr_decay_steps", "hidden_units"):
+        est = CNNTagger(**{name: value})
+        if ok:
+            est._validate_params()
+        else:
+            with pytest.raises(InvalidParameterError, match=name):
+                est._validate_params()
 
 
 def test_bad_side_inputs(data, no_training):

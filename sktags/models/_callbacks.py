@@ -1,19 +1,13 @@
-"""skorch callbacks of CNNTagger: staircase learning rate, early stopping, checkpoints.
+"""skorch callbacks of CNNTagger, one job each: learning rate, best weights, checkpoints, stopping.
 
 Their state is derived from the net's history wherever possible, so that a
 training resumed from a checkpoint continues exactly where it stopped.
 """
 
-import json
-import os
-
 import numpy as np
-import torch
 from skorch.callbacks import Callback
 
-from ..utils._atomic import atomic_path
-
-CHECKPOINT_NAME = "checkpoint.pt"
+from ._checkpoint import _state_to_cpu
 
 
 def completed_train_batches(history):
@@ -51,10 +45,6 @@ class StaircaseLR(Callback):
             self.step_ += 1
 
 
-def _state_to_cpu(state_dict):
-    return {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
-
-
 def best_epoch_from_history(history, monitor="valid_loss"):
     """(best epoch (1-based), best score) of the lowest ``monitor`` so far; (0, inf) if none.
 
@@ -90,102 +80,81 @@ def restore_best_scores(net):
 
 
 class StopTraining(KeyboardInterrupt):
-    """Raised by :class:`EpochEnd` to end training early.
+    """Raised by :class:`EarlyStopping` to end training early.
 
     A ``KeyboardInterrupt`` subclass, as skorch's ``partial_fit`` ends training
-    quietly on one; :class:`~sktags.models._net.TaggerNet` tells it apart from
-    a real Ctrl-C, which it raises again.
+    quietly on one; the skorch net of CNNTagger tells it apart from a real
+    Ctrl-C, which it raises again.
     """
 
 
-class EpochEnd(Callback):
-    """Early stopping with best-weight tracking, and atomic per-epoch checkpoints.
+class BestWeights(Callback):
+    """Keep a CPU copy of the module's weights of the best epoch so far.
 
-    After each epoch:
+    The best epoch has the (strictly) lowest ``monitor``; ties keep the
+    earliest. ``best_state_`` is None until an epoch scored, and is set by
+    the caller when a training resumes from a checkpoint.
+    """
 
-    1. if ``monitor`` improved (strictly lower), keep a CPU copy of the module's
-       weights as the best so far;
-    2. if ``checkpoint_file`` is set, write the state (weights, best weights,
-       optimizer, history, random number generator) to a temporary file in
-       the same directory and ``os.replace`` it over the checkpoint;
-    3. stop training (raise :class:`StopTraining`) when ``patience`` epochs
-       passed without improvement.
+    def __init__(self, monitor="valid_loss"):
+        self.monitor = monitor
+        self.best_state_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        best_epoch, _ = best_epoch_from_history(net.history, self.monitor)
+        if best_epoch == int(net.history[-1]["epoch"]):
+            self.best_state_ = _state_to_cpu(net.module_.state_dict())
+
+
+class CheckpointSaver(Callback):
+    """Save the training state at the end of every epoch.
 
     Parameters
     ----------
-    monitor : str or None
-        History key to minimise; None disables early stopping.
-    patience : int or None
-    checkpoint_file : str or None
-    extra : dict
-        Saved as is in every checkpoint (fingerprint, seed).
+    checkpoint : sktags.models._checkpoint.Checkpoint
+        Where and how to save.
+    best_weights : BestWeights or None
+        Whose best weights go into the checkpoint.
+    seed : int
+        Saved with the state, so that a resumed fit reuses it.
     """
 
-    def __init__(self, monitor="valid_loss", patience=10, checkpoint_file=None, extra=None):
+    def __init__(self, checkpoint, best_weights=None, seed=0):
+        self.checkpoint = checkpoint
+        self.best_weights = best_weights
+        self.seed = seed
+
+    def on_epoch_end(self, net, **kwargs):
+        best = None if self.best_weights is None else self.best_weights.best_state_
+        self.checkpoint.save(net, best, self.seed)
+
+
+class EarlyStopping(Callback):
+    """Stop training (raise :class:`StopTraining`) after ``patience`` epochs without improvement.
+
+    The state is the history itself, so a resumed training stops where the
+    uninterrupted one would have.
+
+    Parameters
+    ----------
+    monitor : str
+        History key to minimise.
+    patience : int or None
+        None never stops.
+    """
+
+    def __init__(self, monitor="valid_loss", patience=10):
         self.monitor = monitor
         self.patience = patience
-        self.checkpoint_file = checkpoint_file
-        self.extra = extra
-        self.best_state_ = None
 
     def should_stop(self, history):
-        if self.monitor is None or self.patience is None or not len(history):
+        if self.patience is None or not len(history):
             return False
         best_epoch, _ = best_epoch_from_history(history, self.monitor)
         return int(history[-1]["epoch"]) - best_epoch >= self.patience
 
     def on_epoch_end(self, net, **kwargs):
-        if self.monitor is not None:
-            best_epoch, _ = best_epoch_from_history(net.history, self.monitor)
-            if best_epoch == int(net.history[-1]["epoch"]):
-                self.best_state_ = _state_to_cpu(net.module_.state_dict())
-        if self.checkpoint_file is not None:
-            save_checkpoint(self.checkpoint_file, net, self.best_state_, self.extra or {})
         if self.should_stop(net.history):
             if net.verbose:
                 print(f"Stopping: no improvement of {self.monitor} for {self.patience} epochs.")
             raise StopTraining
-
-
-def _history_json(history):
-    def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        raise TypeError(f"cannot serialise {type(o)}")
-
-    return json.dumps(list(history), default=default)
-
-
-def save_checkpoint(path, net, best_state, extra):
-    """Write the training state to ``path`` atomically (temporary file + os.replace)."""
-    state = {
-        "format": 1,
-        "module": _state_to_cpu(net.module_.state_dict()),
-        "optimizer": net.optimizer_.state_dict(),  # serialised at once: no copy needed
-        "best_module": best_state,
-        "history": _history_json(net.history),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": (torch.cuda.get_rng_state(torch.device(net.device))
-                     if str(net.device).startswith("cuda") else None),
-        **extra,
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with atomic_path(path, prefix=".checkpoint-", suffix=".tmp") as tmp:
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def load_checkpoint(path, map_location="cpu"):
-    """Read a checkpoint written by :func:`save_checkpoint`; None when absent."""
-    if not os.path.exists(path):
-        return None
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-        state["history"] = json.loads(state["history"])
-    except Exception as exc:
-        raise ValueError(
-            f"{path} is not a readable CNNTagger checkpoint ({exc}); delete it to start "
-            "this training over.") from exc
-    return state

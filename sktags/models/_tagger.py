@@ -1,90 +1,23 @@
 """CNNTagger: the paper's CNN as a multilabel scikit-learn classifier."""
 
-import hashlib
 import json
-import numbers
-import os
-import warnings
+from contextlib import nullcontext
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
-from skorch.history import History
 
-from ..utils._atomic import atomic_path
-from ..utils import check_label_matrix, check_nonnegative_counts
-from ._callbacks import (
-    CHECKPOINT_NAME,
-    EpochEnd,
-    StaircaseLR,
-    best_epoch_from_history,
-    load_checkpoint,
-    restore_best_scores,
-)
-from ._data import SpectrogramDataset, check_spectrograms
-from ._loss import WeightedBCEWithLogitsLoss
-from ._net import FixedSplit, TaggerNet
-from ._networks import TaggerCNN
+from . import _training as steps
+from ._callbacks import best_epoch_from_history
+from ._checkpoint import Checkpoint, describe, fingerprint
+from ._data import SpectrogramDataset
+from ._validation import (TAGGER_CONSTRAINTS, check_input, check_module_param, check_side_inputs,
+                          check_target, resolve_device, resolve_thresholds)
 
 __all__ = ["CNNTagger"]
-
-# Parameters that do not change what a training computes; a checkpoint written
-# under other values of these is resumed (see CNNTagger, "Checkpoints").
-_NOT_FINGERPRINTED = frozenset({
-    "max_epochs", "patience", "verbose", "checkpoint_dir", "num_workers", "device",
-    "threshold", "channels_last",
-})
-
-
-def _describe(value):
-    """A stable text description of a parameter value, for fingerprints."""
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        params = value.get_params(deep=False)
-        inner = ",".join(f"{k}={_describe(v)}" for k, v in sorted(params.items()))
-        return f"{type(value).__module__}.{type(value).__qualname__}({inner})"
-    if isinstance(value, np.random.RandomState):
-        return "RandomState"
-    if isinstance(value, np.ndarray):
-        return f"ndarray{value.shape}{value.dtype}:" + hashlib.sha256(
-            np.ascontiguousarray(value).tobytes()).hexdigest()
-    if isinstance(value, (list, tuple)):
-        return "(" + ",".join(_describe(v) for v in value) + ")"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k!r}:{_describe(v)}" for k, v in sorted(value.items())) + "}"
-    if callable(value):
-        func = getattr(value, "func", None)  # functools.partial
-        if func is not None:
-            return (f"partial({_describe(func)},{_describe(list(value.args))},"
-                    f"{_describe(dict(value.keywords))})")
-        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', repr(value))}"
-    return repr(value)
-
-
-def _check_target(y):
-    """(n, m) uint8 indicators and the rank of y; errors use sklearn's phrases."""
-    ndim = 2 if sp.issparse(y) else np.asarray(y).ndim
-    try:
-        return check_label_matrix(y, name="y", allow_1d=True), ndim
-    except ValueError as exc:
-        try:
-            with warnings.catch_warnings():  # only used to word the message
-                warnings.simplefilter("ignore")
-                kind = type_of_target(y, input_name="y")
-        except ValueError as exc2:  # NaN or inf, in sklearn's words, then ours
-            raise ValueError(f"{exc2} {exc}") from None
-        if kind.startswith("continuous") or kind == "unknown":
-            raise ValueError(f"Unknown label type: {kind}. {exc}") from None
-        if kind.startswith("multiclass"):
-            raise ValueError(
-                f"Only binary classification is supported. The type of the target is {kind}; "
-                f"CNNTagger needs 0/1 tag indicators. {exc}") from None
-        raise
 
 
 class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
@@ -100,8 +33,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    module : callable or None, default=None
-        None builds the paper's network, :class:`~sktags.models.TaggerCNN`,
+    module : callable, str or None, default=None
+        None (or "ibrahim2020") builds the paper's network,
+        :class:`~sktags.models.TaggerCNN`,
         with ``filters``, ``hidden_units`` and ``dropout``. Otherwise a class
         or function called as ``module(n_mels=..., n_frames=..., n_labels=...)``
         that returns a ``torch.nn.Module`` mapping a (batch, 1, n_mels,
@@ -117,11 +51,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     weighting : estimator or None, default=None
         None gives every entry weight 1 (the plain binary cross-entropy).
         Otherwise an unfitted :class:`~sktags.ContextWeightEstimator` (or any
-        estimator with ``fit(Y, playlist_counts=None)`` and
-        ``transform(Y, playlist_counts=None)`` returning (n, m) weights). It is
-        cloned into ``weighting_`` and fitted on the labels of the training
-        part only; the validation part gets its weights from the same fitted
-        clone. ``self.weighting`` is never modified.
+        estimator with ``fit(Y, playlist_counts=...)`` and
+        ``transform(Y, playlist_counts=...)`` returning (n, m) weights, the
+        counts passed by keyword). It is cloned into ``weighting_`` and
+        fitted on the labels of the training part only; one ``transform`` of
+        that clone gives the weights of every row, validation included.
+        ``self.weighting`` is never modified.
     lr : float, default=0.1
         Initial Adadelta learning rate.
     rho : float, default=0.95
@@ -157,8 +92,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         :func:`sktags.metrics.tune_thresholds`. The thresholds used are stored
         in ``thresholds_`` at fit.
     device : str, default="auto"
-        Torch device; "auto" uses CUDA when available. Resolved in ``fit``
-        into ``device_``. A model trained on a GPU can be unpickled and used
+        Torch device; "auto" uses CUDA, then MPS, then the CPU. An unknown or
+        unavailable device raises a ValueError. Resolved in ``fit`` into
+        ``device_``. A model trained on a GPU can be unpickled and used
         on a machine without one (it is then moved to the CPU).
     channels_last : bool, default=True
         Run the convolutions in the channels-last memory format: the same
@@ -176,7 +112,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         identical predictions on the CPU. The torch global random state of
         the caller is left unchanged.
     checkpoint_dir : str, path or None, default=None
-        Directory for checkpoints; see Notes.
+        Directory for checkpoints: the state after every epoch goes to a
+        locked run folder ``cnntagger-<fingerprint>``, and a fit of the same
+        parameters and data resumes from it (see the user guide, "Training").
+    callbacks : list or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` tuples),
+        e.g. TensorBoard or a progress bar. They are cloned into the net
+        beside the internal ones; ``self.callbacks`` is not modified.
     verbose : int, default=0
         Print skorch's per-epoch table when > 0.
 
@@ -188,8 +130,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     weighting_ : estimator or None
         The fitted clone of ``weighting``.
     classes_ : list of ndarray or ndarray
-        ``[array([0, 1])] * n_labels`` for a 2-D ``y``; ``array([0, 1])`` for
-        a 1-D ``y``.
+        ``[array([0, 1])] * n_labels`` for a 2-D ``y``; ``np.unique(y)`` (two
+        labels, the second the positive class) for a 1-D ``y``.
     n_labels_ : int
         Number of tags m.
     outputs_2d_ : bool
@@ -198,6 +140,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         (n, 2).
     input_shape_ : tuple of int
         ``(1, n_mels, n_frames)`` seen at fit; prediction requires the same.
+    n_features_in_ : int
+        ``n_mels * n_frames``.
     thresholds_ : ndarray of shape (n_labels,)
         Per-label decision thresholds used by :meth:`predict`.
     device_ : str
@@ -215,53 +159,14 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    **Loss.** The mean over batch x labels of ``w_ij * BCE(z_ij, y_ij)`` on the
-    logits z, with w the weights of ``weighting_`` (see
-    :func:`~sktags.models.weighted_bce_with_logits`). Early stopping monitors
-    the same weighted loss on the validation part.
-
-    **Memory.** ``X`` may be an ``np.memmap`` of float16 or float32: it is
-    validated chunk by chunk and read one batch at a time (converted to
-    float32 per batch), so training never holds a full copy in memory. The
-    pages of a shared memmap that were read are unmapped again after each
-    batch (``MADV_DONTNEED``; they stay in the page cache), so that they do
-    not pile up in the resident memory of the process either.
-
-    **Checkpoints.** With ``checkpoint_dir``, the state at the end of every
-    epoch (weights, best weights so far, optimizer, history and random
-    generator states) is written atomically to
-    ``checkpoint_dir/cnntagger-<fingerprint>/checkpoint.pt``. The fingerprint
-    hashes the parameters that change what training computes (all but
-    ``max_epochs``, ``patience``, ``verbose``, ``checkpoint_dir``,
-    ``num_workers``, ``device``, ``threshold`` and ``channels_last``) and
-    the data (shapes, dtypes, labels, counts, groups and a sample of rows of
-    X). A fit whose fingerprint matches an existing checkpoint resumes after
-    its last completed epoch: a killed training loses at most the epoch in
-    progress, and the resumed run is identical to an uninterrupted one on the
-    CPU. A checkpoint of a training that had already finished (early stopping
-    or ``max_epochs`` reached) is loaded without training again; raising
-    ``max_epochs`` or ``patience`` continues it, while lowering them does not
-    undo epochs already trained (``n_epochs_`` may then exceed ``max_epochs``). Different parameters or data
-    use another sub-directory, so one ``checkpoint_dir`` can serve a whole
-    ``GridSearchCV``. With ``random_state=None`` a resumed fit reuses the
-    seed stored in the checkpoint.
-
-    **Interrupting.** Ctrl-C (``KeyboardInterrupt``) during ``fit`` is raised
-    again, unlike in skorch, which ends training quietly: the estimator is
-    not left looking fitted with a half-trained model (a previous fit's
-    attributes, if any, stay as they were). With ``checkpoint_dir``, the
-    checkpoint of the last completed epoch is on disk, and the same ``fit``
-    resumes from it.
-
-    **Speed.** ``channels_last=True`` (the default) and
-    ``precision="bfloat16"`` are the in-library levers. Two process-wide
-    settings, which a library must not change for its caller, were measured
-    to speed up CPU training by another 1.4-1.8x: a memory allocator that
-    keeps freed memory, e.g. ``LD_PRELOAD=libjemalloc.so.2
-    MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1``, or
-    ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``. ``num_workers`` > 0 reads
-    batches in forked worker processes (Linux' default start method), which
-    share a memmap without copying it.
+    The loss is the mean over batch x labels of ``w_ij * BCE(z_ij, y_ij)``
+    (:func:`~sktags.models.weighted_bce_with_logits`); early stopping monitors
+    it on the validation part. ``X`` may be a float16 or float32
+    ``np.memmap``: it is validated and read chunk by chunk, never copied
+    whole. A 2-D ``X`` of shape (n, d) is read as n one-band spectrograms
+    (n, 1, 1, d). Ctrl-C during ``fit`` is raised again (skorch would end
+    quietly). Checkpoints, interruption and speed settings are described in
+    the user guide (``docs/training.rst``).
 
     Examples
     --------
@@ -277,6 +182,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     >>> tagger.predict(X[:2]).shape
     (2, 3)
     """
+
+    _parameter_constraints: dict = TAGGER_CONSTRAINTS
 
     def __init__(
         self,
@@ -302,6 +209,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         num_workers=0,
         random_state=None,
         checkpoint_dir=None,
+        callbacks=None,
         verbose=0,
     ):
         self.module = module
@@ -325,11 +233,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.num_workers = num_workers
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
         self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
@@ -338,144 +246,20 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.classifier_tags.poor_score = True
         return tags
 
-    # ------------------------------------------------------------------ checks
-
-    def _check_params(self):
-        def positive_int(name, allow_none=False):
-            value = getattr(self, name)
-            if value is None and allow_none:
-                return
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-
-        def positive_float(name, upper=None):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                    np.isfinite(value) and value > 0 and (upper is None or value <= upper)):
-                bound = f" and at most {upper}" if upper is not None else ""
-                raise ValueError(f"{name} must be a number > 0{bound}, got {value!r}.")
-
-        for name in ("hidden_units", "lr_decay_steps", "batch_size", "max_epochs"):
-            positive_int(name)
-        positive_int("patience", allow_none=True)
-        for name in ("lr", "eps"):
-            positive_float(name)
-        for name in ("rho", "lr_decay"):
-            positive_float(name, upper=1.0)
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, numbers.Real) or \
-                not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if not isinstance(self.num_workers, numbers.Integral) or self.num_workers < 0:
-            raise ValueError(f"num_workers must be an int >= 0, got {self.num_workers!r}.")
-        vs = self.valid_size
-        if vs is not None:
-            ok = (isinstance(vs, numbers.Integral) and not isinstance(vs, bool) and vs >= 1) or (
-                isinstance(vs, numbers.Real) and not isinstance(vs, (bool, numbers.Integral))
-                and 0 < vs < 1)
-            if not ok:
-                raise ValueError(
-                    f"valid_size must be None, a float in (0, 1) or an int >= 1, got {vs!r}.")
-        if self.precision not in ("float32", "bfloat16"):
-            raise ValueError(
-                f"precision must be 'float32' or 'bfloat16', got {self.precision!r}.")
-        if self.module is not None and (not callable(self.module)
-                                        or isinstance(self.module, torch.nn.Module)):
-            raise ValueError(
-                "module must be None or a class/callable building a torch.nn.Module "
-                f"(module(n_mels=, n_frames=, n_labels=)), got {self.module!r}.")
-        if self.weighting is not None and not (hasattr(self.weighting, "fit")
-                                               and hasattr(self.weighting, "transform")):
-            raise ValueError(
-                "weighting must be None or an estimator with fit and transform, "
-                f"got {self.weighting!r}.")
-
-    def _resolve_device(self):
-        device = self.device
-        if device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            dev = torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device {device!r} is not a valid torch device.") from exc
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was requested but CUDA is not available.")
-        return str(dev)
-
-    def _resolve_thresholds(self, m):
-        t = self.threshold
-        if isinstance(t, str):
-            if t != "f1":
-                raise ValueError(f"threshold must be a float, an array or 'f1', got {t!r}.")
-            if self.valid_size is None:
-                raise ValueError(
-                    "threshold='f1' tunes the thresholds on the internal validation split, "
-                    "which valid_size=None disables.")
-            return "f1"
-        try:
-            arr = np.asarray(t, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"threshold must be a float, an array or 'f1', got {t!r}.") from exc
-        if arr.ndim == 0:
-            arr = np.full(m, float(arr))
-        elif arr.shape != (m,):
-            raise ValueError(
-                f"threshold has shape {arr.shape}, expected a float or one per label ({m},).")
-        if not (np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all()):
-            raise ValueError(f"threshold values must lie in [0, 1], got {t!r}.")
-        return arr
-
-    def _split(self, n, groups, seed):
-        if self.valid_size is None:
-            return np.arange(n), None
-        if groups is not None:
-            splitter = GroupShuffleSplit(n_splits=1, test_size=self.valid_size, random_state=seed)
-        else:
-            splitter = ShuffleSplit(n_splits=1, test_size=self.valid_size, random_state=seed)
-        try:
-            train, valid = next(splitter.split(np.zeros((n, 1)), groups=groups))
-        except ValueError as exc:
-            raise ValueError(f"cannot split {n} samples with valid_size={self.valid_size!r}: "
-                             f"{exc}") from exc
-        if len(train) == 0 or len(valid) == 0:
-            raise ValueError(
-                f"valid_size={self.valid_size!r} leaves an empty training or validation part "
-                f"({len(train)} / {len(valid)} samples); use more samples or valid_size=None.")
-        return np.sort(train), np.sort(valid)
-
-    def _fingerprint(self, X, Y, counts, groups):
-        h = hashlib.sha256()
-        params = self.get_params(deep=False)
-        for key in sorted(set(params) - _NOT_FINGERPRINTED):
-            h.update(f"{key}={_describe(params[key])};".encode())
-        h.update(f"X{tuple(X.shape)}{X.dtype};".encode())
-        rows = np.unique(np.linspace(0, X.shape[0] - 1, min(X.shape[0], 16)).astype(np.intp))
-        h.update(np.ascontiguousarray(X[rows]).tobytes())
-        h.update(np.ascontiguousarray(Y).tobytes())
-        if counts is not None:
-            h.update(b"counts" + np.ascontiguousarray(counts).tobytes())
-        if groups is not None:
-            if groups.dtype.kind in "biuf":
-                h.update(b"groups" + np.ascontiguousarray(groups).tobytes())
-            else:
-                h.update(("groups" + repr(groups.tolist())).encode())
-        return h.hexdigest()
-
-    def _config_json(self):
-        params = self.get_params(deep=False)
-        return json.dumps({k: _describe(v) for k, v in sorted(params.items())}, indent=1)
-
     # --------------------------------------------------------------------- fit
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, playlist_counts=None, groups=None):
-        """Train the network.
+        """Train the network: validate, split, weigh, build the net, train or resume.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
             Log-mel spectrograms, float32 or float16 (``np.memmap`` welcome;
-            it is streamed, never copied whole).
+            it is streamed, never copied whole). A 2-D (n_samples, n_frames)
+            X is read as one-band spectrograms.
         y : array-like of shape (n_samples, n_labels) or (n_samples,)
-            Binary tag indicators; a 1-D y is one tag.
+            0/1 tag indicators, or a 1-D y of two class labels (one tag).
         playlist_counts : array-like of shape (n_samples, n_labels), default=None
             Per-track playlist counts, passed to ``weighting`` (needed for
             TF-IDF positive weights). Ignored when ``weighting`` is None.
@@ -487,155 +271,47 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         -------
         self : CNNTagger
         """
-        self._check_params()
-        X, input_shape = check_spectrograms(X, name="X")
-        Y, y_ndim = _check_target(y)
-        n, m = Y.shape
-        if n != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {n}.")
-        counts = None
-        if playlist_counts is not None:
-            counts = check_nonnegative_counts(playlist_counts, name="playlist_counts",
-                                              shape=Y.shape)
-        if groups is not None:
-            groups = np.asarray(groups)
-            if groups.ndim != 1 or groups.shape[0] != n:
-                raise ValueError(
-                    f"groups must be 1-D with one entry per sample ({n}), got shape "
-                    f"{groups.shape}.")
-        thresholds = self._resolve_thresholds(m)
-        device = self._resolve_device()
+        check_module_param(self.module)
+        X, input_shape = check_input(X)
+        Y, classes, outputs_2d = check_target(y)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
+        counts, groups = check_side_inputs(playlist_counts, groups, Y.shape)
+        thresholds = resolve_thresholds(self.threshold, Y.shape[1], self.valid_size)
+        device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-        checkpoint_file, checkpoint = None, None
-        fingerprint = None
+        checkpoint = None
         if self.checkpoint_dir is not None:
-            fingerprint = self._fingerprint(X, Y, counts, groups)
-            run_dir = os.path.join(os.fspath(self.checkpoint_dir), f"cnntagger-{fingerprint[:20]}")
-            os.makedirs(run_dir, exist_ok=True)
-            checkpoint_file = os.path.join(run_dir, CHECKPOINT_NAME)
-            for name in os.listdir(run_dir):  # left by a process killed while saving
-                if name.startswith(".") and name.endswith(".tmp"):
-                    os.unlink(os.path.join(run_dir, name))
-            checkpoint = load_checkpoint(checkpoint_file)
-            if checkpoint is not None:
-                if checkpoint.get("fingerprint") != fingerprint:
-                    raise ValueError(
-                        f"{checkpoint_file} belongs to another training (fingerprint mismatch); "
-                        "remove it or use another checkpoint_dir.")
-                seed = int(checkpoint["seed"])
-            config = os.path.join(run_dir, "config.json")
-            if not os.path.exists(config):
-                with atomic_path(config, prefix=".config-", suffix=".tmp") as tmp:
-                    with open(tmp, "w") as f:
-                        f.write(self._config_json())
+            params = self.get_params(deep=False)
+            config = json.dumps({k: describe(v) for k, v in sorted(params.items())}, indent=1)
+            checkpoint = Checkpoint(self.checkpoint_dir,
+                                    fingerprint(params, X, Y, counts, groups), config)
+        with checkpoint if checkpoint is not None else nullcontext():
+            if checkpoint is not None and checkpoint.seed is not None:
+                seed = checkpoint.seed
+            train_idx, valid_idx = steps.split(self, Y.shape[0], groups, seed)
+            weighting, W = steps.fit_weights(self, Y, counts, train_idx)
+            Yf = Y.astype(np.float32)
+            valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
+            net = steps.make_net(self, input_shape, Y.shape[1], device, seed, valid_ds, checkpoint)
+            steps.train_net(self, net, SpectrogramDataset(X, train_idx, Yf, W), device, seed,
+                            checkpoint)
 
-        train_idx, valid_idx = self._split(n, groups, seed)
-
-        # Per-entry weights, from a clone fitted on the training part only.
-        Yf = Y.astype(np.float32)
-        if self.weighting is None:
-            weighting = None
-            W = np.ones_like(Yf)
-        else:
-            weighting = clone(self.weighting)
-
-            def part(idx):
-                return None if counts is None else counts[idx]
-
-            weighting.fit(Y[train_idx], playlist_counts=part(train_idx))
-            W = np.empty_like(Yf)
-            W[train_idx] = self._checked_weights(
-                weighting.transform(Y[train_idx], playlist_counts=part(train_idx)),
-                len(train_idx), m)
-            if valid_idx is not None:
-                W[valid_idx] = self._checked_weights(
-                    weighting.transform(Y[valid_idx], playlist_counts=part(valid_idx)),
-                    len(valid_idx), m)
-
-        train_ds = SpectrogramDataset(X, train_idx, Yf, W)
-        valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
-
-        if self.module is None:
-            module = TaggerCNN
-            module_kwargs = dict(filters=tuple(self.filters), hidden_units=self.hidden_units,
-                                 dropout=self.dropout)
-        else:
-            module, module_kwargs = self.module, {}
-        module_kwargs.update(n_mels=input_shape[1], n_frames=input_shape[2], n_labels=m)
-
-        epoch_end = EpochEnd(
-            monitor=None if valid_ds is None else "valid_loss",
-            patience=self.patience,
-            checkpoint_file=checkpoint_file,
-            extra={"fingerprint": fingerprint, "seed": seed} if checkpoint_file else None,
-        )
-        net = TaggerNet(
-            module,
-            criterion=WeightedBCEWithLogitsLoss,
-            optimizer=torch.optim.Adadelta,
-            lr=self.lr,
-            optimizer__rho=self.rho,
-            optimizer__eps=self.eps,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=None if valid_ds is None else FixedSplit(valid_ds),
-            callbacks=[
-                ("staircase_lr", StaircaseLR(self.lr, self.lr_decay, self.lr_decay_steps)),
-                ("epoch_end", epoch_end),
-            ],
-            device=device,
-            verbose=self.verbose,
-            shuffle_seed=seed,
-            channels_last=self.channels_last,
-            precision=self.precision,
-            num_workers=self.num_workers,
-            **{f"module__{k}": v for k, v in module_kwargs.items()},
-        )
-
-        rng_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        try:
-            with torch.random.fork_rng(devices=rng_devices):
-                torch.manual_seed(seed)
-                net.initialize()
-                if checkpoint is not None:
-                    net.module_.load_state_dict(checkpoint["module"])
-                    net.optimizer_.load_state_dict(checkpoint["optimizer"])
-                    net.history_ = History(checkpoint["history"])
-                    restore_best_scores(net)
-                    epoch_end.best_state_ = checkpoint["best_module"]
-                    torch.set_rng_state(checkpoint["torch_rng"])
-                    if rng_devices and checkpoint.get("cuda_rng") is not None:
-                        torch.cuda.set_rng_state(checkpoint["cuda_rng"], device)
-                    if self.verbose:
-                        print(f"Resuming from {checkpoint_file} after epoch {len(net.history)}.")
-                remaining = self.max_epochs - len(net.history)
-                if remaining > 0 and not epoch_end.should_stop(net.history):
-                    net.partial_fit(train_ds, None, epochs=remaining)
-            if epoch_end.best_state_ is not None:
-                net.module_.load_state_dict(epoch_end.best_state_)
-        finally:
-            # Drop references to the data and to the extra copy of the weights,
-            # so that the fitted estimator pickles small.
-            net.train_split = None
-            epoch_end.best_state_ = None
-
-        history = net.history
         self.net_ = net
         self.weighting_ = weighting
         self.device_ = device
         self.seed_ = seed
-        self.n_labels_ = m
-        self.outputs_2d_ = y_ndim != 1
-        self.classes_ = ([np.array([0, 1]) for _ in range(m)] if self.outputs_2d_
-                         else np.array([0, 1]))
+        self.n_labels_ = Y.shape[1]
+        self.outputs_2d_ = outputs_2d
+        self.classes_ = classes
         self.input_shape_ = input_shape
+        self.n_features_in_ = int(np.prod(input_shape))
         self.valid_indices_ = valid_idx
-        self.n_epochs_ = len(history)
-        self.best_epoch_ = (best_epoch_from_history(history)[0] if valid_ds is not None
-                            else len(history))
-        self.checkpoint_path_ = checkpoint_file
-
+        self.n_epochs_ = len(net.history)
+        self.best_epoch_ = (best_epoch_from_history(net.history)[0] if valid_ds is not None
+                            else len(net.history))
+        self.checkpoint_path_ = None if checkpoint is None else checkpoint.path
         if isinstance(thresholds, str):  # "f1"
             from ..metrics import tune_thresholds
 
@@ -643,15 +319,6 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             thresholds = np.asarray(tune_thresholds(Y[valid_idx], proba), dtype=np.float64)
         self.thresholds_ = thresholds
         return self
-
-    @staticmethod
-    def _checked_weights(W, n, m):
-        W = np.asarray(W, dtype=np.float32)
-        if W.shape != (n, m):
-            raise ValueError(f"weighting returned weights of shape {W.shape}, expected {(n, m)}.")
-        if not np.isfinite(W).all() or (W < 0).any():
-            raise ValueError("weighting returned NaN, inf or negative weights.")
-        return W
 
     # ----------------------------------------------------------------- predict
 
@@ -662,11 +329,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         """Logits of shape (n_samples, n_labels), float32."""
         check_is_fitted(self)
-        X, input_shape = check_spectrograms(X, name="X")
+        X, input_shape = check_input(X)
         if input_shape != tuple(self.input_shape_):
             raise ValueError(
-                f"X has spectrograms of shape {input_shape}, but the tagger was fitted on "
-                f"{tuple(self.input_shape_)}.")
+                f"X has {int(np.prod(input_shape))} features, but CNNTagger is expecting "
+                f"{self.n_features_in_} features as input: it was fitted on spectrograms of "
+                f"shape {tuple(self.input_shape_)}, got {input_shape}.")
         return self._forward(SpectrogramDataset(X, np.arange(X.shape[0])))
 
     def predict_proba(self, X):
@@ -680,7 +348,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_labels), float64
             For a 1-D y at fit, shape (n_samples, 2): the probabilities of
-            classes 0 and 1.
+            ``classes_[0]`` and ``classes_[1]``.
         """
         p = expit(self._logits(X).astype(np.float64))
         if self.outputs_2d_:
@@ -696,11 +364,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        Y : ndarray of shape (n_samples, n_labels), or (n_samples,) for a 1-D y, of 0/1 ints
+        Y : ndarray of shape (n_samples, n_labels) of 0/1 ints, or (n_samples,) of ``classes_``
         """
         p = expit(self._logits(X).astype(np.float64))
         Y = (p >= self.thresholds_).astype(np.int64)
-        return Y if self.outputs_2d_ else Y[:, 0]
+        return Y if self.outputs_2d_ else self.classes_[Y[:, 0]]
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -2,6 +2,11 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
+
+
+class NotNumericError(TypeError, ValueError):
+    """A value that is not a number where one is required (a TypeError and a ValueError)."""
 
 
 def _to_dense_float(A, name):
@@ -11,8 +16,11 @@ def _to_dense_float(A, name):
         A = np.asarray(A)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
-    if A.dtype == object:
-        raise ValueError(f"{name} must be numeric, got an object array.")
+    if A.dtype == object:  # numbers held as Python objects are converted
+        try:
+            A = A.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise NotNumericError(f"{name} must be numeric: {exc}") from None
     return A
 
 
@@ -116,3 +124,16 @@ def check_nonnegative_counts(C, *, name="playlist_counts", shape=None):
         i, j = _first_bad(A < 0)
         raise ValueError(f"{name} must be non-negative; found {A[i, j].item()!r} at row {i}, column {j}.")
     return A
+
+
+class NumberInterval(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` that refuses bools.
+
+    scikit-learn's ``Interval(Integral, ...)`` accepts ``True`` as 1; a flag
+    given for a count is a mistake, so these intervals refuse it.
+    """
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)):
+            return False
+        return super().is_satisfied_by(val)

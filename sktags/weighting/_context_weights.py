@@ -1,17 +1,17 @@
 """ContextWeightEstimator: the paper's per-entry confidence weights (equations 2 to 4)."""
 
-import numbers
+from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import check_label_matrix, check_nonnegative_counts
+from ..utils._validation import NumberInterval
 from . import _label_sets as ls
 from ._tfidf import fit_tfidf, tfidf_weights
 
-_NEGATIVE = ("ignore_zeros", "exact_match", None)
-_POSITIVE = ("tfidf", None)
 
 
 class ContextWeightEstimator(TransformerMixin, BaseEstimator):
@@ -152,6 +152,14 @@ class ContextWeightEstimator(TransformerMixin, BaseEstimator):
            [1, 1, 1]])
     """
 
+    _parameter_constraints: dict = {
+        "negative": [None, StrOptions({"ignore_zeros", "exact_match"})],
+        "positive": [None, StrOptions({"tfidf"})],
+        "unseen": [StrOptions({"ignore_zeros"}), NumberInterval(Real, 0, 1, closed="both")],
+        "clip": [None, tuple, list, np.ndarray],
+        "label_names": [None, "array-like"],
+    }
+
     def __init__(
         self,
         *,
@@ -168,37 +176,16 @@ class ContextWeightEstimator(TransformerMixin, BaseEstimator):
         self.label_names = label_names
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self):
-        if self.negative not in _NEGATIVE:
-            raise ValueError(
-                f"negative must be one of {_NEGATIVE}, got {self.negative!r}."
-            )
-        if self.positive not in _POSITIVE:
-            raise ValueError(
-                f"positive must be one of {_POSITIVE}, got {self.positive!r}."
-            )
-        u = self.unseen
-        if not (
-            u == "ignore_zeros"
-            if isinstance(u, str)
-            else isinstance(u, numbers.Real)
-            and not isinstance(u, bool)
-            and 0.0 <= float(u) <= 1.0
-        ):
-            raise ValueError(
-                f"unseen must be 'ignore_zeros' or a float in [0, 1], got {u!r}."
-            )
-        if self.clip is not None:
-            try:
-                lo, hi = (float(v) for v in self.clip)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"clip must be None or a pair (low, high), got {self.clip!r}."
-                ) from None
-            if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
-                raise ValueError(
-                    f"clip must be finite with low <= high, got {self.clip!r}."
-                )
+    def _check_clip(self):
+        if self.clip is None:
+            return None
+        try:
+            lo, hi = (float(v) for v in self.clip)
+        except (TypeError, ValueError):
+            raise ValueError(f"clip must be None or a pair (low, high), got {self.clip!r}.") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+            raise ValueError(f"clip must be finite with low <= high, got {self.clip!r}.")
+        return lo, hi
 
     def _check_counts(self, playlist_counts, shape, where):
         if playlist_counts is None:
@@ -213,13 +200,16 @@ class ContextWeightEstimator(TransformerMixin, BaseEstimator):
         )
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, Y, playlist_counts=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, Y, y=None, *, playlist_counts=None):
         """Learn the weight statistics from a training label matrix.
 
         Parameters
         ----------
         Y : {array-like, sparse matrix} of shape (n_samples, n_labels)
             Binary indicator matrix (bool, int or float 0/1).
+        y : None
+            Ignored; present for API consistency (pipelines pass it).
         playlist_counts : {array-like, sparse matrix} of shape (n_samples, n_labels), \
 default=None
             Non-negative number of playlists of each context that contain each
@@ -230,7 +220,7 @@ default=None
         self : ContextWeightEstimator
             Fitted estimator.
         """
-        self._check_params()
+        self._check_clip()
         Y = validate_data(
             self, Y, accept_sparse=True, dtype=None, ensure_all_finite=False
         )
@@ -307,7 +297,7 @@ default=None
         w[ok] = (t[ok, None] - p[ok]) / t[ok, None]
         return w
 
-    def transform(self, Y, playlist_counts=None):
+    def transform(self, Y, *, playlist_counts=None):
         """Weight matrix of a label matrix, with the fitted statistics.
 
         Parameters
@@ -325,7 +315,8 @@ default=None
             ``Y == 0``; finite and non-negative (with a non-negative ``clip``).
         """
         check_is_fitted(self, "cooccurrence_")
-        self._check_params()
+        self._validate_params()  # parameters may have been set after fit
+        clip = self._check_clip()
         Y = validate_data(
             self, Y, accept_sparse=True, dtype=None, ensure_all_finite=False, reset=False
         )
@@ -351,13 +342,13 @@ default=None
                 self.tfidf_mean_,
                 self.tfidf_std_,
                 self._tfidf_scorable,
-                None if self.clip is None else tuple(float(v) for v in self.clip),
+                clip,
             )
         else:
             pos = 1.0
         return np.where(Y == 1, pos, neg).astype(np.float32)
 
-    def fit_transform(self, Y, playlist_counts=None):
+    def fit_transform(self, Y, y=None, *, playlist_counts=None):
         """Fit on ``Y`` and return its weight matrix.
 
         Fitted and applied on the same rows, the weights are exactly the
@@ -367,6 +358,8 @@ default=None
         ----------
         Y : {array-like, sparse matrix} of shape (n_samples, n_labels)
             Binary indicator matrix.
+        y : None
+            Ignored.
         playlist_counts : {array-like, sparse matrix} of shape (n_samples, n_labels), \
 default=None
             Playlist counts; required when ``positive="tfidf"``.
@@ -376,7 +369,8 @@ default=None
         W : ndarray of shape (n_samples, n_labels), dtype float32
             Positive weights where ``Y == 1``, negative weights elsewhere.
         """
-        return self.fit(Y, playlist_counts).transform(Y, playlist_counts)
+        return self.fit(Y, playlist_counts=playlist_counts).transform(
+            Y, playlist_counts=playlist_counts)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the label names.
