@@ -10,12 +10,12 @@ import json
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pytest
 import soundfile as sf
 
 from sktags.cli import main
+from sktags.cli._models import load_model
 
 TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
 MEL_PARAMS = {"offset": 0.0, "duration": 1.0, "n_mels": 16, "hop_length": 1024}
@@ -72,7 +72,7 @@ def dataset(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(dataset, tmp_path_factory):
     """A model trained once through the CLI (2 epochs, TF-IDF + ignore-zeros weights)."""
-    out = tmp_path_factory.mktemp("cli_model") / "model.joblib"
+    out = tmp_path_factory.mktemp("cli_model") / "model.sktags"
     status = main(["train", str(dataset["audio"]), "--labels", str(dataset["labels"]),
                    "--counts", str(dataset["counts"]), "--groups", str(dataset["groups"]),
                    "--weighting", "ignore_zeros+tfidf", "--epochs", "2", "--batch-size", "8",
@@ -99,8 +99,8 @@ def test_help_everywhere(capsys, command):
         ([], "required: COMMAND"),
         (["no-such-command"], "invalid choice: 'no-such-command'"),
         (["train", "somewhere"], "--labels"),  # --labels and -o are required
-        (["tag", "model.joblib", "x.wav", "--format", "xml"], "invalid choice: 'xml'"),
-        (["train", "f.npy", "--labels", "l.csv", "-o", "m.joblib", "--weighting", "foo"],
+        (["tag", "model.sktags", "x.wav", "--format", "xml"], "invalid choice: 'xml'"),
+        (["train", "f.npy", "--labels", "l.csv", "-o", "m.sktags", "--weighting", "foo"],
          "invalid choice: 'foo'"),
         (["extract", "a.wav", "-o", "f.npy", "--jobs", "many"], "invalid int value: 'many'"),
     ],
@@ -232,7 +232,7 @@ def test_extract_on_error_zeros_lists_failures_once(capsys, tmp_path):
 
 
 def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     base = ["train", str(dataset["audio"]), "-o", str(model), "--epochs", "1", "-q", *TINY_MEL]
 
     bad = tmp_path / "bad.csv"
@@ -275,7 +275,7 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
 def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, dataset, bad_option):
     # CNNTagger rejects the parameter in fit, after the features are extracted into
     # the checkpoint folder: nothing can be resumed, so nothing is left behind.
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     status, _, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
                                    str(dataset["labels"]), "-o", str(model), "--epochs", "1",
                                    "-q", *TINY_MEL, *bad_option])
@@ -284,7 +284,7 @@ def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, datas
 
 
 def test_more_malformed_csvs_one_line(capsys, tmp_path, dataset):
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     base = ["train", str(dataset["audio"]), "-o", str(model), "--epochs", "1", "-q", *TINY_MEL]
     bad = tmp_path / "bad.csv"
     bad.write_text("song_id,club,club\n1000,1,0\n")
@@ -311,7 +311,7 @@ def test_more_malformed_csvs_one_line(capsys, tmp_path, dataset):
 
 
 def test_train_writes_a_model_bundle(trained, dataset):
-    bundle = joblib.load(trained)
+    bundle = load_model(trained)
     assert bundle["format"] == "sktags-model"
     assert bundle["target_names"] == dataset["names"]
     tagger = bundle["pipeline"].named_steps["tagger"]
@@ -324,7 +324,7 @@ def test_train_writes_a_model_bundle(trained, dataset):
 
 def test_tag_formats_match_pipeline(capsys, trained, dataset):
     files = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[:3]
-    pipeline = joblib.load(trained)["pipeline"]
+    pipeline = load_model(trained)["pipeline"]
     expected = pipeline.predict_proba(files)
     names = dataset["names"]
 
@@ -351,14 +351,14 @@ def test_tag_formats_match_pipeline(capsys, trained, dataset):
     assert out.count(".wav") == 24 and "decision threshold" in out
 
     status, _, err = _run(capsys, ["tag", str(dataset["labels"]), *files])
-    _assert_one_line_error(status, err, "not a readable sktags model")
+    _assert_one_line_error(status, err, "not an sktags model file")
 
 
 def test_evaluate_matches_context_report(capsys, trained, dataset, tmp_path):
     from sktags.metrics import context_report, tune_thresholds
 
     files = [str(dataset["audio"] / f"{t}.wav") for t in dataset["ids"]]
-    P = joblib.load(trained)["pipeline"].predict_proba(files)
+    P = load_model(trained)["pipeline"].predict_proba(files)
     Y = dataset["Y"]
     report_json = tmp_path / "report.json"
     status, out, _ = _run(capsys, ["evaluate", str(trained), str(dataset["audio"]),
@@ -401,20 +401,20 @@ def test_feature_file_from_another_front_end_is_refused(capsys, tmp_path, traine
 def test_extract_then_train_and_tag_from_features(capsys, tmp_path, dataset):
     feats = tmp_path / "f.npy"
     assert main(["extract", str(dataset["audio"]), "-o", str(feats), "-q", *TINY_MEL]) == 0
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     ckpt = tmp_path / "ckpt"
     argv = ["train", str(feats), "--labels", str(dataset["labels"]), "--weighting", "none",
             "--epochs", "1", "--batch-size", "8", "-o", str(model), "--checkpoint-dir", str(ckpt)]
     status, out, _ = _run(capsys, argv)
     assert status == 0, out
     assert list(ckpt.rglob("checkpoint.pt"))  # an explicit checkpoint folder is kept
-    first = joblib.load(model)["pipeline"]
+    first = load_model(model)["pipeline"]
     # the front end stored with the model is the one the features were made with
     assert first.named_steps["mel"].n_mels == 16
     # Run again with one more epoch: it resumes from the checkpoint (1 more epoch, not 2).
     status, out, _ = _run(capsys, [*argv[:-6], "--epochs", "2", *argv[-4:]])
     assert status == 0
-    again = joblib.load(model)["pipeline"].named_steps["tagger"]
+    again = load_model(model)["pipeline"].named_steps["tagger"]
     assert again.n_epochs_ == 2
     status, out, _ = _run(capsys, ["tag", str(model), str(feats), "--format", "json"])
     assert status == 0 and len(json.loads(out)) == 24
@@ -432,20 +432,20 @@ def test_interrupted_train_writes_no_model(capsys, tmp_path, dataset, monkeypatc
         raise KeyboardInterrupt
 
     monkeypatch.setattr(CNNTagger, "fit", fit_interrupted_like_skorch)
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     status, _, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
                                    str(dataset["labels"]), "-o", str(model), "-q", *TINY_MEL])
     assert status == 130
     assert "interrupted" in err and "resume" in err
     assert not model.exists()
-    assert (tmp_path / "m.joblib.ckpt" / "features.npy").is_file()  # kept for the rerun
+    assert (tmp_path / "m.sktags.ckpt" / "features.npy").is_file()  # kept for the rerun
 
 
 def test_train_skip_missing(capsys, tmp_path, dataset):
     labels = tmp_path / "labels.csv"
     lines = dataset["labels"].read_text().splitlines()
     labels.write_text("\n".join([*lines, "424242," + ",".join("0" * len(dataset["names"]))]) + "\n")
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sktags"
     status, out, _ = _run(capsys, ["train", str(dataset["audio"]), "--labels", str(labels),
                                    "--skip-missing", "--epochs", "1", "-q", "--weighting", "none",
                                    "-o", str(model), *TINY_MEL])
@@ -505,16 +505,16 @@ def test_output_that_is_a_folder_fails_before_any_work(capsys, tmp_path, trained
     (tmp_path / "tags.json").mkdir()
     status, _, err = _run(capsys, ["tag", str(trained), wav, "-o", str(tmp_path / "tags.json")])
     _assert_one_line_error(status, err, "is a folder", "tags.json")
-    (tmp_path / "m.joblib").mkdir()
+    (tmp_path / "m.sktags").mkdir()
     status, out, err = _run(capsys, ["train", str(dataset["audio"]), "--labels",
-                                     str(dataset["labels"]), "-o", str(tmp_path / "m.joblib"),
+                                     str(dataset["labels"]), "-o", str(tmp_path / "m.sktags"),
                                      "--epochs", "1", "-q", *TINY_MEL])
-    _assert_one_line_error(status, err, "is a folder", "m.joblib")
+    _assert_one_line_error(status, err, "is a folder", "m.sktags")
     assert "training on" not in out  # refused before training, not after
     (tmp_path / "f.json").mkdir()  # the index beside f.npy
     status, _, err = _run(capsys, ["extract", wav, "-o", str(tmp_path / "f.npy"), "-q"])
     _assert_one_line_error(status, err, "is a folder", "f.json")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json", "m.joblib", "tags.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json", "m.sktags", "tags.json"]
     assert not any(list(p.iterdir()) for p in tmp_path.iterdir())
 
 

@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 
 from sktags.cli import main
+from sktags.cli._models import load_model
 
 TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
 BROKEN = ("2000", "2001")
@@ -82,7 +83,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(data, tmp_path_factory):
     """A model trained through the CLI on the feature file with two failed rows."""
-    out = tmp_path_factory.mktemp("cli_io_model") / "model.joblib"
+    out = tmp_path_factory.mktemp("cli_io_model") / "model.sktags"
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = main(["train", str(data["feats"]), "--labels", str(data["labels_all"]),
@@ -136,7 +137,7 @@ def test_evaluate_excludes_failed_rows(capsys, data, model):
     X = np.load(data["feats"])
     meta = json.loads(data["feats"].with_suffix(".json").read_text())
     good = [meta["ids"].index(t) for t in data["ids"]]
-    tagger = joblib.load(model)["pipeline"].named_steps["tagger"]
+    tagger = load_model(model)["pipeline"].named_steps["tagger"]
     P = tagger.predict_proba(X[good])
     expected = context_report(data["Y"], P, threshold=tagger.thresholds_,
                               target_names=data["names"])
@@ -161,11 +162,11 @@ def test_evaluate_uses_the_models_thresholds(capsys, data, model, tmp_path):
     from sktags.cli._models import save_model
     from sktags.metrics import context_report
 
-    bundle = joblib.load(model)
+    bundle = load_model(model)
     tagger = bundle["pipeline"].named_steps["tagger"]
     thresholds = np.linspace(0.2, 0.8, len(data["names"]))
     tagger.thresholds_ = thresholds
-    tuned = tmp_path / "tuned.joblib"
+    tuned = tmp_path / "tuned.sktags"
     save_model(tuned, bundle)
     X = np.load(data["feats"])
     meta = json.loads(data["feats"].with_suffix(".json").read_text())
@@ -207,7 +208,7 @@ def test_outputs_that_are_inputs_are_refused_before_any_work(capsys, data, model
     link.symlink_to(model)
     status, out, err = _run(capsys, ["evaluate", str(model), str(feats), "--labels",
                                      str(data["labels"]), "--json", str(link)])
-    assert status == 2 and out == "" and "model.joblib" in _one_line(err)
+    assert status == 2 and out == "" and "model.sktags" in _one_line(err)
     status, _, err = _run(capsys, ["evaluate", str(model), str(feats), "--labels",
                                    str(data["labels"]), "--json", str(feats.with_suffix(".json"))])
     assert status == 2 and "feats.json" in _one_line(err)
@@ -243,14 +244,14 @@ def test_refuse_overwrite_hard_link(tmp_path):
 
 def test_negative_valid_size_is_refused(capsys, data, tmp_path):
     status, out, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(data["labels"]),
-                                     "-o", str(tmp_path / "m.joblib"), "--valid-size", "-0.1"])
+                                     "-o", str(tmp_path / "m.sktags"), "--valid-size", "-0.1"])
     assert status == 1 and "--valid-size" in _one_line(err) and "-0.1" in err
     assert list(tmp_path.iterdir()) == []
 
 
 def test_front_end_options_with_a_feature_file_are_refused(capsys, data, tmp_path):
     status, out, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(data["labels"]),
-                                     "-o", str(tmp_path / "m.joblib"), "--n-mels", "8"])
+                                     "-o", str(tmp_path / "m.sktags"), "--n-mels", "8"])
     assert status == 2 and "--n-mels" in _one_line(err) and "feature file" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -259,7 +260,7 @@ def test_groups_file_listing_a_track_twice_is_refused(capsys, data, tmp_path):
     groups = _write_csv(tmp_path / "g.csv", ["song_id", "artist_id"],
                         [[t, i % 3] for i, t in enumerate(data["ids"])] + [[data["ids"][2], 9]])
     status, _, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(data["labels"]),
-                                   "-o", str(tmp_path / "m.joblib"), "--groups", str(groups)])
+                                   "-o", str(tmp_path / "m.sktags"), "--groups", str(groups)])
     line = _one_line(err)
     assert status == 1 and f"duplicated song_id {data['ids'][2]!r}" in line
     assert f"line {len(data['ids']) + 2}" in line and "first on line 4" in line
@@ -270,7 +271,7 @@ def test_labels_without_positives(capsys, data, tmp_path):
     zeros = _write_csv(tmp_path / "zeros.csv", ["song_id", *names],
                        [[t, *([0] * len(names))] for t in data["ids"]])
     status, _, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(zeros),
-                                   "-o", str(tmp_path / "m.joblib")])
+                                   "-o", str(tmp_path / "m.sktags")])
     assert status == 1 and "no track has any context" in _one_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["zeros.csv"]  # no checkpoint left
     Y = data["Y"].copy()
@@ -279,7 +280,7 @@ def test_labels_without_positives(capsys, data, tmp_path):
     one_empty = _write_csv(tmp_path / "one_empty.csv", ["song_id", *names],
                            [[t, *map(int, r)] for t, r in zip(data["ids"], Y)])
     status, _, err = _run(capsys, ["train", str(data["feats"]), "--labels", str(one_empty),
-                                   "-o", str(tmp_path / "m.joblib"), "--epochs", "1", "-q",
+                                   "-o", str(tmp_path / "m.sktags"), "--epochs", "1", "-q",
                                    "--weighting", "none", "--device", "cpu"])
     assert status == 0
     assert "warning" in err and repr(names[1]) in err and repr(names[0]) not in err.split("warning")[1]
@@ -309,18 +310,21 @@ def test_index_without_transformer_and_model_without_fields(capsys, data, model,
     np.save(feats, np.zeros((2, 1, 16, 22), dtype=np.float32))
     feats.with_suffix(".json").write_text(json.dumps({"ids": ["1000", "1001"]}))
     status, _, err = _run(capsys, ["train", str(feats), "--labels", str(data["labels"]),
-                                   "--skip-missing", "-o", str(tmp_path / "m.joblib")])
+                                   "--skip-missing", "-o", str(tmp_path / "m.sktags")])
     line = _one_line(err)
     assert status == 1 and "'transformer'" in line and "f.json" in line
     status, _, err = _run(capsys, ["evaluate", str(model), str(feats), "--labels",
                                    str(data["labels"]), "--skip-missing"])
     assert status == 1 and "'transformer'" in _one_line(err)
-    bad_model = tmp_path / "bad.joblib"
-    joblib.dump({"format": "sktags-model", "target_names": data["names"]}, bad_model)
+    bad_model = tmp_path / "bad.sktags"
+    from sktags.models import save_model as save_estimator
+
+    pipeline = load_model(model)["pipeline"]
+    save_estimator(bad_model, pipeline, metadata={"format": "sktags-model"})
     status, _, err = _run(capsys, ["evaluate", str(bad_model), str(data["feats"]), "--labels",
                                    str(data["labels"])])
     line = _one_line(err)
-    assert status == 1 and "'pipeline'" in line and "bad.joblib" in line
+    assert status == 1 and "'target_names'" in line and "bad.sktags" in line
     assert "KeyError" not in err
 
 
@@ -344,7 +348,7 @@ def test_broken_pipe_exits_quietly(tmp_path):
 
 
 def test_messages_say_what_is_wrong(capsys, data, tmp_path):
-    base = ["train", str(data["feats"]), "-o", str(tmp_path / "m.joblib"), "--epochs", "1"]
+    base = ["train", str(data["feats"]), "-o", str(tmp_path / "m.sktags"), "--epochs", "1"]
     headless = tmp_path / "headless.csv"
     headless.write_text("1000,1,0,0\n1001,0,0,1\n")
     status, _, err = _run(capsys, [*base, "--labels", str(headless)])
@@ -375,9 +379,9 @@ def test_every_output_honours_the_umask(capsys, data, model, tmp_path):
                  "--json", str(tmp_path / "r.json")]) == 0
     from sktags.cli._models import save_model
 
-    save_model(tmp_path / "copy.joblib", joblib.load(model))
+    save_model(tmp_path / "copy.sktags", load_model(model))
     capsys.readouterr()
-    for name in ("f.npy", "f.json", "r.json", "copy.joblib"):
+    for name in ("f.npy", "f.json", "r.json", "copy.sktags"):
         assert (tmp_path / name).stat().st_mode & 0o777 == want, name
     assert oct(model.stat().st_mode & 0o777) == oct(want)
     # With a group-writable umask (whatever the test runner's is), in a fresh process.
@@ -442,7 +446,7 @@ def test_pickled_model_files_are_refused_before_loading(capsys, data, tmp_path, 
         def __reduce__(self):
             return (open, (str(marker), "w"))
 
-    crafted = tmp_path / "model.joblib"
+    crafted = tmp_path / "model.sktags"
     crafted.write_bytes(pickle.dumps(Payload(), protocol=4))
     compressed = tmp_path / "compressed.joblib"
     joblib.dump({"x": 1}, compressed, compress=3)
@@ -483,7 +487,7 @@ def test_cli_train_equals_a_library_fit(data, model):
     lib = Pipeline([("mel", MelSpectrogramTransformer(**meta["transformer"])),
                     ("tagger", tagger)])
     lib.named_steps["tagger"].fit(X, data["Y"])
-    cli = joblib.load(model)["pipeline"]
+    cli = load_model(model)["pipeline"]
     assert cli.named_steps["mel"].get_params() == lib.named_steps["mel"].get_params()
     np.testing.assert_allclose(cli.named_steps["tagger"].predict_proba(X),
                                lib.named_steps["tagger"].predict_proba(X), rtol=1e-5, atol=1e-6)

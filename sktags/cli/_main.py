@@ -16,9 +16,9 @@ Context auto-tagging of music audio (Ibrahim et al., ICASSP 2020).
 Typical use:
   sktags demo --out demo_out                         # offline end-to-end demo
   sktags extract audio/ -o feats.npy --cache .cache  # audio -> log-mel file
-  sktags train feats.npy --labels labels.csv -o model.joblib
-  sktags tag model.joblib song.mp3 --top-k 3
-  sktags evaluate model.joblib test_feats.npy --labels test_labels.csv
+  sktags train feats.npy --labels labels.csv -o model.sktags
+  sktags tag model.sktags song.mp3 --top-k 3
+  sktags evaluate model.sktags test_feats.npy --labels test_labels.csv
 """
 
 

@@ -3,7 +3,9 @@
 A model file holds a bundle (a dict): ``format``, ``version``,
 ``target_names``, ``pipeline`` (a :class:`~sklearn.pipeline.Pipeline` of a
 ``mel`` :class:`~sktags.MelSpectrogramTransformer` and a ``tagger``
-:class:`~sktags.CNNTagger`), ``weighting`` and ``n_train``.
+:class:`~sktags.CNNTagger`), ``weighting`` and ``n_train``. On disk it is
+the pickle-free zip of :func:`sktags.models.save_model` (the pipeline, with
+the other fields as its metadata), so loading a model file runs no code.
 """
 
 from pathlib import Path
@@ -11,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import CLIError
-from ._paths import atomic_path
 
 MODEL_FORMAT = "sktags-model"
 REQUIRED_FIELDS = ("pipeline", "target_names")
@@ -19,7 +20,7 @@ REQUIRED_FIELDS = ("pipeline", "target_names")
 #: Whether :func:`load_model` refuses files that are not the zip model format
 #: (pickle and joblib files can run code when loaded). Turned on together with
 #: the switch of :func:`save_model` to that format.
-REFUSE_PICKLE = False
+REFUSE_PICKLE = True
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_LIKE = {
@@ -58,18 +59,16 @@ def _check_not_pickle(path):
 
 
 def save_model(path, bundle):
-    """Write a model bundle (a dict) atomically."""
-    import joblib
+    """Write a model bundle (a dict) atomically, in the pickle-free model format."""
+    from ..models import save_model as save_estimator
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            joblib.dump(bundle, fh)
+    metadata = {k: v for k, v in bundle.items() if k != "pipeline"}
+    save_estimator(Path(path), bundle["pipeline"], metadata=metadata)
 
 
 def load_model(path):
     """Read a model file written by ``sktags train``; check its fields."""
-    import joblib
+    from ..models import load_model as load_estimator
 
     path = Path(path)
     if path.is_dir():
@@ -79,9 +78,10 @@ def load_model(path):
     if REFUSE_PICKLE:
         _check_not_pickle(path)
     try:
-        bundle = joblib.load(path)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        pipeline, metadata = load_estimator(path)
+    except (ValueError, OSError, KeyError) as exc:
         raise CLIError(f"{str(path)!r} is not a readable sktags model file: {exc}") from None
+    bundle = dict(metadata or {}, pipeline=pipeline)
     if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
         raise CLIError(f"{str(path)!r} is not an sktags model file (written by `sktags train`)")
     check_bundle(bundle, path)

@@ -58,7 +58,7 @@ def add_parser(sub):
     )
     p.add_argument("data", metavar="DATA", help="audio folder or FEATURES.npy")
     p.add_argument("--labels", required=True, metavar="CSV", help="track id + one 0/1 column per context")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (joblib)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (a pickle-free zip; e.g. model.sktags)")
     p.add_argument(
         "--counts",
         metavar="CSV",
