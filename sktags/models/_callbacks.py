@@ -93,7 +93,7 @@ class StopTraining(KeyboardInterrupt):
     """Raised by :class:`EpochEnd` to end training early.
 
     A ``KeyboardInterrupt`` subclass, as skorch's ``partial_fit`` ends training
-    quietly on one; :class:`~sktags.models._net.TaggerNet` tells it apart from
+    quietly on one; :class:`~sktags.models._skorch_net.TaggerNeuralNet` tells it apart from
     a real Ctrl-C, which it raises again.
     """
 

@@ -29,8 +29,8 @@ from ._callbacks import (
 )
 from ._data import SpectrogramDataset, check_spectrograms
 from ._loss import WeightedBCEWithLogitsLoss
-from ._net import FixedSplit, TaggerNet
-from ._networks import TaggerCNN
+from ._networks import Ibrahim2020CNN
+from ._skorch_net import FixedSplit, TaggerNeuralNet
 
 __all__ = ["CNNTagger"]
 
@@ -101,7 +101,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     module : callable or None, default=None
-        None builds the paper's network, :class:`~sktags.models.TaggerCNN`,
+        None builds the paper's network, :class:`~sktags.models.Ibrahim2020CNN`,
         with ``filters``, ``hidden_units`` and ``dropout``. Otherwise a class
         or function called as ``module(n_mels=..., n_frames=..., n_labels=...)``
         that returns a ``torch.nn.Module`` mapping a (batch, 1, n_mels,
@@ -163,10 +163,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     channels_last : bool, default=True
         Run the convolutions in the channels-last memory format: the same
         numerics, about 1.5x faster training on the CPUs this was measured on.
-    precision : {"float32", "bfloat16"}, default="float32"
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
         "bfloat16" runs the forward pass under bfloat16 autocast (faster on
-        CPUs with AVX-512 BF16 and on GPUs, less accurate); the loss is
-        always computed in float32.
+        CPUs with AVX-512 BF16 and on GPUs, less accurate). "float16" runs it
+        under float16 autocast with a gradient scaler, for GPUs without
+        bfloat16 (before Ampere); it also runs on the CPU, without a speed
+        gain. The loss is always computed in float32.
     num_workers : int, default=0
         DataLoader worker processes. 0 reads batches in the training process,
         which is enough on a CPU; use a few on a GPU.
@@ -375,9 +377,10 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             if not ok:
                 raise ValueError(
                     f"valid_size must be None, a float in (0, 1) or an int >= 1, got {vs!r}.")
-        if self.precision not in ("float32", "bfloat16"):
+        if self.precision not in ("float32", "bfloat16", "float16"):
             raise ValueError(
-                f"precision must be 'float32' or 'bfloat16', got {self.precision!r}.")
+                "precision must be 'float32', 'bfloat16' or 'float16', "
+                f"got {self.precision!r}.")
         if self.module is not None and (not callable(self.module)
                                         or isinstance(self.module, torch.nn.Module)):
             raise ValueError(
@@ -557,7 +560,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
 
         if self.module is None:
-            module = TaggerCNN
+            module = Ibrahim2020CNN
             module_kwargs = dict(filters=tuple(self.filters), hidden_units=self.hidden_units,
                                  dropout=self.dropout)
         else:
@@ -570,7 +573,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             checkpoint_file=checkpoint_file,
             extra={"fingerprint": fingerprint, "seed": seed} if checkpoint_file else None,
         )
-        net = TaggerNet(
+        net = TaggerNeuralNet(
             module,
             criterion=WeightedBCEWithLogitsLoss,
             optimizer=torch.optim.Adadelta,
