@@ -34,10 +34,10 @@ class TaggerNeuralNet(NeuralNet):
       float32;
     - targets are pairs ``(y, weight)``; inputs, labels and weights are
       pinned by the DataLoader on CUDA and copied ``non_blocking``;
-    - with ``num_workers > 0`` each dataset keeps one DataLoader, and its
-      worker processes, for the whole of ``fit``/``partial_fit`` (persistent
-      workers), started with ``multiprocessing_context`` (None: Python's
-      default);
+    - with ``num_workers > 0`` the worker processes of the training and
+      validation loaders persist across epochs; they start with
+      ``multiprocessing_context`` (None: Python's default) and never receive
+      a copy of memory-mapped data;
     - a ``KeyboardInterrupt`` (Ctrl-C) during training is raised again by
       ``fit`` and ``partial_fit``, after the callbacks' ``on_train_end``;
       skorch itself ends training quietly, as if it were finished. Early
@@ -68,13 +68,11 @@ class TaggerNeuralNet(NeuralNet):
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         self._interrupt = None
-        self._loaders = {}
         try:
             super().partial_fit(X, y, classes, **fit_params)
             interrupt = self._interrupt
         finally:
             del self._interrupt
-            self._close_loaders()
         if interrupt is not None:
             raise interrupt
         return self
@@ -138,34 +136,20 @@ class TaggerNeuralNet(NeuralNet):
         return None
 
     def get_iterator(self, dataset, training=False):
-        loaders = getattr(self, "_loaders", None)
-        key = (id(dataset), bool(training))
-        if self.num_workers and loaders is not None and key in loaders:
-            return loaders[key][1]
         if training:
             sampler = EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
                                         lambda: len(self.history))
         else:
             sampler = SequentialBatchSampler(len(dataset), self.batch_size)
-        loader = make_loader(dataset, sampler, num_workers=self.num_workers,
-                             pin_memory=torch.device(self.device).type == "cuda",
-                             seed=self.shuffle_seed,
-                             multiprocessing_context=self.multiprocessing_context)
-        if self.num_workers and loaders is not None:
-            loaders[key] = (dataset, loader)  # the dataset kept alive: its id stays unique
-        return loader
-
-    def _close_loaders(self):
-        loaders = getattr(self, "_loaders", None) or {}
-        for _, loader in loaders.values():
-            iterator = getattr(loader, "_iterator", None)
-            if iterator is not None and hasattr(iterator, "_shutdown_workers"):
-                iterator._shutdown_workers()
-        self._loaders = None
+        # skorch builds the training and validation loaders once per fit
+        # and iterates them every epoch: their workers persist across epochs.
+        return make_loader(dataset, sampler, num_workers=self.num_workers,
+                           pin_memory=torch.device(self.device).type == "cuda",
+                           seed=self.shuffle_seed,
+                           multiprocessing_context=self.multiprocessing_context)
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_loaders", None)
         state.pop("grad_scaler_", None)
         return state
 
