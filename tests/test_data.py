@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sktags._mmap import MappedArray, memmap_root, picklable
 from sktags.features import RaggedSpectrograms
-from sktags.models import CNNTagger, _data, _skorch_net
+from sktags.models import CNNTagger, _data, _shared_loader, _skorch_net
 from sktags.models._data import (
     FrameWindowDataset,
     SequentialBatchSampler,
@@ -243,6 +243,28 @@ def _data_xy(n=24, seed=0):
     Y[0] = 1
     Y[1] = 0
     return X, Y
+
+
+def test_workers_share_one_loader_and_train_exactly_like_the_main_process(monkeypatch):
+    X, Y = _data_xy()
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("num_workers"))
+        return make_loader(*args, **kwargs)
+
+    monkeypatch.setattr(_shared_loader, "make_loader", counting)
+    monkeypatch.setattr(_skorch_net, "make_loader", counting)
+    fitted = [CNNTagger(**TINY, num_workers=w).fit(X, Y) for w in (0, 1)]
+    # without workers: one training and one validation loader; with: one shared loader
+    assert calls == [0, 0, 1]
+    h0, h1 = (t.net_.history for t in fitted)
+    assert len(h1) == 2
+    for key in ("train_loss", "valid_loss"):
+        assert h0[:, key] == h1[:, key]
+    np.testing.assert_array_equal(fitted[0].predict_proba(X), fitted[1].predict_proba(X))
+    assert fitted[1].net_._valid_view is None
+    pickle.dumps(fitted[1])
 
 
 def test_float16_trains_with_a_grad_scaler_on_cpu():

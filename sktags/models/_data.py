@@ -338,3 +338,4 @@ def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed
         generator=generator,
         **extra,
     )
+

@@ -6,6 +6,7 @@ from skorch.utils import to_tensor
 
 from ._callbacks import StopTraining
 from ._data import EpochBatchSampler, SequentialBatchSampler, make_loader
+from ._shared_loader import SharedLoader
 
 
 class FixedSplit:
@@ -73,6 +74,7 @@ class TaggerNeuralNet(NeuralNet):
             interrupt = self._interrupt
         finally:
             del self._interrupt
+            self._valid_view = None
         if interrupt is not None:
             raise interrupt
         return self
@@ -135,22 +137,36 @@ class TaggerNeuralNet(NeuralNet):
         scaler.update()
         return None
 
-    def get_iterator(self, dataset, training=False):
+    def _sampler(self, dataset, training):
         if training:
-            sampler = EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
-                                        lambda: len(self.history))
-        else:
-            sampler = SequentialBatchSampler(len(dataset), self.batch_size)
-        # skorch builds the training and validation loaders once per fit
-        # and iterates them every epoch: their workers persist across epochs.
-        return make_loader(dataset, sampler, num_workers=self.num_workers,
-                           pin_memory=torch.device(self.device).type == "cuda",
-                           seed=self.shuffle_seed,
-                           multiprocessing_context=self.multiprocessing_context)
+            return EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
+                                     lambda: len(self.history))
+        return SequentialBatchSampler(len(dataset), self.batch_size)
+
+    def get_iterator(self, dataset, training=False):
+        kwargs = dict(num_workers=self.num_workers,
+                      pin_memory=torch.device(self.device).type == "cuda",
+                      seed=self.shuffle_seed,
+                      multiprocessing_context=self.multiprocessing_context)
+        # skorch builds the training and validation iterators once per fit
+        # and iterates them every epoch. With workers, both share one loader:
+        # one pool of persistent workers instead of two.
+        pending = getattr(self, "_valid_view", None)
+        if not training and pending is not None and pending[0] is dataset:
+            self._valid_view = None
+            return pending[1]
+        valid = getattr(self.train_split, "valid_dataset", None)
+        if training and self.num_workers and valid is not None:
+            shared = SharedLoader([dataset, valid], [self._sampler(dataset, True),
+                                                     self._sampler(valid, False)], **kwargs)
+            self._valid_view = (valid, shared.view(1))
+            return shared.view(0)
+        return make_loader(dataset, self._sampler(dataset, training), **kwargs)
 
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("grad_scaler_", None)
+        state.pop("_valid_view", None)
         return state
 
     def infer(self, x, **fit_params):
