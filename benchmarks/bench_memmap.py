@@ -175,7 +175,8 @@ def main(argv=None):
             sys.exit(f"start method {m!r} is not available here")
 
     item = int(np.prod(SHAPE)) * 2
-    sizes = {"small": int(args.small_mb * 2**20 // item), "large": int(args.large_mb * 2**20 // item)}
+    sizes = {"small": int(args.small_mb * 2**20 // item),
+             "large": int(args.large_mb * 2**20 // item)}
     free = shutil.disk_usage(args.dir).free
     need = (sizes["small"] + sizes["large"]) * item
     if free < 2 * need:
