@@ -1,146 +1,230 @@
-"""Peak memory of CNNTagger.fit streaming from a float16 memmap of several GB.
+"""Memory of CNNTagger.fit streaming a float16 memmap, with and without DataLoader workers.
 
-Writes a ``.npy`` of ``--gb`` GB of float16 log-mels shaped (n, 1, 96, 646)
-(default 3.5 GB, in ``--dir``, default the system temp dir; deleted
-afterwards), then, each in a fresh child process that opens it with
-``np.load(mmap_mode="r")``:
+Writes two ``.npy`` files of float16 log-mels shaped (n, 1, 96, 646), a
+small one (``--small-mb``, default 120 MiB) and a large one (``--large-mb``,
+default 1,200 MiB), in ``--dir`` (default the system temp dir; deleted
+afterwards). Then, each in a fresh child process that opens the file with
+``np.load(mmap_mode="r")``, it runs ``CNNTagger.fit`` for one epoch (10 % of
+the rows as the internal validation split, batch 32, a tiny network so that
+the run measures the data path), with
 
-- baseline: ``np.array(memmap)``, the in-memory copy that streaming avoids;
-- sktags: ``CNNTagger.fit`` for one epoch over all rows (10 % of them as the
-  internal validation split), batch 32, with a tiny network
-  (``filters=(1, 1, 1, 1)``, ``hidden_units=4``) so that the run measures
-  the data path, not the convolutions.  Its activations and the torch
-  runtime are a fixed cost that does not grow with the file.
+- ``num_workers=0`` (the baseline of the same run);
+- ``num_workers=2`` under each start method of ``--methods`` (default
+  "fork,forkserver"; forkserver is Python's default on Linux from 3.14, spawn
+  the default on macOS and Windows), set with
+  ``multiprocessing.set_start_method`` in the child.
 
-For each it reports the peak growth, over the level just before the call, of
-
-- ``RssAnon``: anonymous memory the process owns (sampled every 5 ms), i.e.
-  copies of the data;
-- ``VmHWM``: the kernel's high-water mark of the whole resident set, which
-  also counts pages of the memory-mapped file while they are resident (the
-  kernel can drop those at any time: they are page cache, not copies).
+It reports the peak growth of the **anonymous memory of the process tree**
+(sum of ``RssAnon`` from /proc/<pid>/status over the child and all its
+descendants: workers, the forkserver), sampled every 10 ms, over its level
+just before ``fit``. Pages of the memory-mapped file are not anonymous memory
+(they are page cache); copies of the data are. What the workers cost whatever
+the data (imports, copy-on-write pages) cancels out in the difference between
+the two files, which must stay below 25 % of the difference in file size.
 
 Usage::
 
-    python benchmarks/bench_memmap.py            # 3.5 GB file, a few minutes
-    python benchmarks/bench_memmap.py --quick    # 0.2 GB
+    python benchmarks/bench_memmap.py            # 120 MiB and 1,200 MiB, a few minutes
+    python benchmarks/bench_memmap.py --quick    # 12 MiB and 120 MiB
 """
 
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakSampler, parser, proc_status_kib  # noqa: E402
+from _common import parser  # noqa: E402
 
 SHAPE = (1, 96, 646)
 N_LABELS = 15
+LIMIT = 0.25
 
 
-def write_memmap(path, n, chunk=1024):
+def write_memmap(path, n, chunk=256):
     """A float16 .npy of (n, 1, 96, 646) noise, written chunk by chunk."""
     rng = np.random.default_rng(0)
     mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n,) + SHAPE)
     block = rng.standard_normal((chunk,) + SHAPE, dtype=np.float32).astype(np.float16)
     for i in range(0, n, chunk):
         j = min(n, i + chunk)
-        mm[i:j] = block[: j - i] + np.float16(i % 7)
+        mm[i:j] = block[: j - i]
     mm.flush()
     del mm
 
 
-def child(mode, x_path, y_path, batch_size):
+def _children():
+    """pid -> list of child pids, from /proc/*/stat."""
+    tree = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _rss_anon_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_anon_kib(root=None):
+    """Sum of RssAnon over ``root`` (default this process) and all its descendants."""
+    root = os.getpid() if root is None else root
+    tree, total, todo = _children(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _rss_anon_kib(pid)
+        todo.extend(tree.get(pid, ()))
+    return total
+
+
+class TreeSampler:
+    """Peak of :func:`tree_anon_kib`, sampled in a thread."""
+
+    def __init__(self, interval=0.01):
+        self.interval = interval
+        self.peak = tree_anon_kib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_anon_kib())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_anon_kib())
+
+
+def child(method, workers, x_path, y_path, batch_size):
+    if method != "none":
+        multiprocessing.set_start_method(method, force=True)
     X = np.load(x_path, mmap_mode="r")
     Y = np.load(y_path)
-    if mode == "fit":
-        import torch  # noqa: F401  (import before the baseline level)
+    import torch  # noqa: F401  (import before the baseline level)
 
-        from sktags import CNNTagger
+    from sktags import CNNTagger
 
-        tagger = CNNTagger(filters=(1, 1, 1, 1), hidden_units=4, max_epochs=1,
-                           batch_size=batch_size, valid_size=0.1, device="cpu",
-                           random_state=0)
-    anon0, rss0 = proc_status_kib("RssAnon"), proc_status_kib("VmRSS")
+    tagger = CNNTagger(filters=(1, 1, 1, 1), hidden_units=4, max_epochs=1,
+                       batch_size=batch_size, valid_size=0.1, device="cpu",
+                       num_workers=workers, random_state=0)
+    anon0 = tree_anon_kib()
     t0 = time.perf_counter()
-    with PeakSampler("RssAnon") as s:
-        if mode == "copy":
-            Xc = np.array(X)
-            assert Xc.nbytes == X.nbytes
-        else:
-            tagger.fit(X, Y)
+    with TreeSampler() as s:
+        tagger.fit(X, Y)
     dt = time.perf_counter() - t0
-    hwm = proc_status_kib("VmHWM")
-    print(json.dumps({
-        "mode": mode,
-        "anon_growth_mb": (s.peak - anon0) / 1024,
-        "hwm_growth_mb": (hwm - rss0) / 1024,
-        "seconds": dt,
-        "rows_per_s": len(X) / dt,
-    }))
+    print(json.dumps({"growth_mib": (s.peak - anon0) / 1024, "seconds": dt,
+                      "rows_per_s": len(X) / dt}))
 
 
-def run_child(mode, x_path, y_path, batch_size):
-    cmd = [sys.executable, __file__, "--child", mode, "--x", x_path, "--y", y_path,
-           "--batch-size", str(batch_size)]
+def run_child(method, workers, x_path, y_path, batch_size):
+    cmd = [sys.executable, __file__, "--child", method, "--workers", str(workers),
+           "--x", x_path, "--y", y_path, "--batch-size", str(batch_size)]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode:
-        raise RuntimeError(f"child {mode} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"child {method} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--gb", type=float, default=3.5, help="file size in GB")
+    p.add_argument("--small-mb", type=float, default=120)
+    p.add_argument("--large-mb", type=float, default=1200)
+    p.add_argument("--methods", default="fork,forkserver")
     p.add_argument("--dir", default=tempfile.gettempdir())
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--workers", type=int, default=2)
     p.add_argument("--child", help="(internal)")
     p.add_argument("--x")
     p.add_argument("--y")
     args = p.parse_args(argv)
     if args.child:
-        return child(args.child, args.x, args.y, args.batch_size)
+        return child(args.child, args.workers, args.x, args.y, args.batch_size)
     if args.quick:
-        args.gb = 0.2
+        args.small_mb, args.large_mb = 12, 120
+    methods = [m for m in args.methods.split(",") if m]
+    for m in methods:
+        if m not in multiprocessing.get_all_start_methods():
+            sys.exit(f"start method {m!r} is not available here")
 
     item = int(np.prod(SHAPE)) * 2
-    n = int(args.gb * 1e9 // item)
+    sizes = {"small": int(args.small_mb * 2**20 // item),
+             "large": int(args.large_mb * 2**20 // item)}
     free = shutil.disk_usage(args.dir).free
-    if free < 2 * n * item:
-        sys.exit(f"not enough space in {args.dir}: {free / 1e9:.1f} GB free")
+    need = (sizes["small"] + sizes["large"]) * item
+    if free < 2 * need:
+        sys.exit(f"not enough space in {args.dir}: {free / 2**30:.1f} GiB free")
     tmp = tempfile.mkdtemp(prefix="sktags_bench_memmap_", dir=args.dir)
+    results, file_mib = {}, {}
     try:
-        x_path, y_path = os.path.join(tmp, "X.npy"), os.path.join(tmp, "Y.npy")
-        t0 = time.perf_counter()
-        write_memmap(x_path, n)
-        rng = np.random.default_rng(1)
-        np.save(y_path, (rng.random((n, N_LABELS)) < 0.3).astype(np.uint8))
-        size_mb = os.path.getsize(x_path) / 2**20
-        print(f"memmap: {n} x {SHAPE} float16 = {size_mb:,.0f} MiB "
-              f"(written in {time.perf_counter() - t0:.0f} s)")
-
-        base = run_child("copy", x_path, y_path, args.batch_size)
-        fit = run_child("fit", x_path, y_path, args.batch_size)
+        for name, n in sizes.items():
+            x_path, y_path = os.path.join(tmp, f"X_{name}.npy"), os.path.join(tmp, f"Y_{name}.npy")
+            t0 = time.perf_counter()
+            write_memmap(x_path, n)
+            rng = np.random.default_rng(1)
+            np.save(y_path, (rng.random((n, N_LABELS)) < 0.3).astype(np.uint8))
+            file_mib[name] = os.path.getsize(x_path) / 2**20
+            print(f"{name} memmap: {n} x {SHAPE} float16 = {file_mib[name]:,.0f} MiB "
+                  f"(written in {time.perf_counter() - t0:.1f} s)", flush=True)
+            for method, workers in [("none", 0)] + [(m, args.workers) for m in methods]:
+                r = run_child(method, workers, x_path, y_path, args.batch_size)
+                results[method, name] = r
+                print(f"  workers={workers} {method:<11} growth {r['growth_mib']:>7,.0f} MiB "
+                      f"{r['seconds']:>6.1f} s", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\n{'':<32}{'RssAnon peak':>14}{'VmHWM peak':>12}{'time':>9}")
-    for name, r in (("baseline np.array(memmap)", base),
-                    (f"CNNTagger.fit, 1 epoch, b={args.batch_size}", fit)):
-        print(f"{name:<32}{r['anon_growth_mb']:>10,.0f} MiB{r['hwm_growth_mb']:>8,.0f} MiB"
-              f"{r['seconds']:>8.1f}s")
-    print(f"\nfile size {size_mb:,.0f} MiB; CNNTagger.fit anonymous growth = "
-          f"{fit['anon_growth_mb'] / size_mb:.1%} of the file, "
-          f"{fit['anon_growth_mb'] / base['anon_growth_mb']:.1%} of the baseline copy; "
-          f"whole-RSS growth = {fit['hwm_growth_mb'] / size_mb:.1%} of the file")
-    print(f"fit streamed {fit['rows_per_s']:,.0f} rows/s")
+    d_file = file_mib["large"] - file_mib["small"]
+    print(f"\nAnonymous memory growth of the process tree during CNNTagger.fit "
+          f"(1 epoch, batch {args.batch_size}); files {file_mib['small']:,.0f} and "
+          f"{file_mib['large']:,.0f} MiB (difference {d_file:,.0f} MiB)\n")
+    print(f"{'workers':<8}{'start method':<14}{'small':>10}{'large':>10}{'large-small':>13}"
+          f"{'/ file diff':>13}  verdict")
+    failed = False
+    for method in ["none"] + methods:
+        small, large = results[method, "small"], results[method, "large"]
+        diff = large["growth_mib"] - small["growth_mib"]
+        share = diff / d_file
+        workers = 0 if method == "none" else args.workers
+        verdict = "ok" if share < LIMIT else f"FAIL (>= {LIMIT:.0%})"
+        failed |= share >= LIMIT
+        print(f"{workers:<8}{'-' if method == 'none' else method:<14}"
+              f"{small['growth_mib']:>6,.0f} MiB{large['growth_mib']:>6,.0f} MiB"
+              f"{diff:>9,.0f} MiB{share:>12.1%}  {verdict}")
+    base = results["none", "large"]["growth_mib"]
+    for method in methods:
+        extra = results[method, "large"]["growth_mib"] - base
+        print(f"fixed cost of {args.workers} {method} workers (large file, over workers=0): "
+              f"{extra:,.0f} MiB")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

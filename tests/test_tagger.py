@@ -695,7 +695,7 @@ def test_bad_data_raises_before_training(data, no_training, make, match):
     (dict(patience=0), "patience"),
     (dict(dropout=1.0), "dropout"),
     (dict(valid_size=1.5), "valid_size"),
-    (dict(precision="float16"), "precision"),
+    (dict(precision="float64"), "precision"),
     (dict(threshold=1.5), "threshold"),
     (dict(threshold="auto"), "threshold"),
     (dict(threshold=[0.5, 0.5]), r"\(3,\)"),

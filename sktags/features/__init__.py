@@ -8,6 +8,7 @@ import importlib
 
 _EXPORTS = {
     "MelSpectrogramTransformer": "._mel",
+    "RaggedSpectrograms": "._ragged",
     "extract_to_file": "._extract",
 }
 

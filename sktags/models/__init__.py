@@ -1,16 +1,32 @@
-"""The paper's CNN, its weighted loss, and the CNNTagger estimator."""
+"""The paper's CNN, its weighted loss, and the CNNTagger estimator.
 
-from ._loss import WeightedBCEWithLogitsLoss, weighted_bce_with_logits
-from ._networks import TaggerCNN, conv_output_shape
-from ._persistence import load_model, save_model
-from ._tagger import CNNTagger
+The names are imported lazily (PEP 562), so that DataLoader worker processes,
+which only unpickle a dataset from :mod:`sktags.models._data`, do not import
+scikit-learn and skorch.
+"""
 
-__all__ = [
-    "CNNTagger",
-    "TaggerCNN",
-    "WeightedBCEWithLogitsLoss",
-    "conv_output_shape",
-    "load_model",
-    "save_model",
-    "weighted_bce_with_logits",
-]
+import importlib
+
+_EXPORTS = {
+    "CNNTagger": "._tagger",
+    "Ibrahim2020CNN": "._networks",
+    "TaggerCNN": "._networks",
+    "TaggerNeuralNet": "._skorch_net",
+    "WeightedBCEWithLogitsLoss": "._loss",
+    "conv_output_shape": "._networks",
+    "load_model": "._persistence",
+    "save_model": "._persistence",
+    "weighted_bce_with_logits": "._loss",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

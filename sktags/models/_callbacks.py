@@ -83,8 +83,8 @@ class StopTraining(KeyboardInterrupt):
     """Raised by :class:`EarlyStopping` to end training early.
 
     A ``KeyboardInterrupt`` subclass, as skorch's ``partial_fit`` ends training
-    quietly on one; the skorch net of CNNTagger tells it apart from a real
-    Ctrl-C, which it raises again.
+    quietly on one; :class:`~sktags.models._skorch_net.TaggerNeuralNet` tells it apart from
+    a real Ctrl-C, which it raises again.
     """
 
 

@@ -209,6 +209,9 @@ class Checkpoint:
         net.module_.load_state_dict(state["module"])
         net.optimizer_.load_state_dict(state["optimizer"])
         net.history_ = History(state["history"])
+        scaler = getattr(net, "grad_scaler_", None)
+        if state.get("grad_scaler") and scaler is not None and scaler.is_enabled():
+            scaler.load_state_dict(state["grad_scaler"])  # precision="float16"
         torch.set_rng_state(state["torch_rng"])
         if str(net.device).startswith("cuda") and state.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(state["cuda_rng"], torch.device(net.device))
@@ -224,6 +227,9 @@ class Checkpoint:
             "optimizer": net.optimizer_.state_dict(),  # serialised at once: no copy needed
             "best_module": best_state,
             "history": _history_json(net.history),
+            "grad_scaler": (net.grad_scaler_.state_dict()
+                            if getattr(net, "grad_scaler_", None) is not None
+                            and net.grad_scaler_.is_enabled() else None),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": (torch.cuda.get_rng_state(torch.device(net.device))
                          if str(net.device).startswith("cuda") else None),

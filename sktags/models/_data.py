@@ -4,14 +4,20 @@ Spectrogram arrays may be large ``np.memmap`` files, so nothing here makes a
 full in-memory copy: validation runs over chunks of rows, and each batch is
 read with one fancy-indexing call (sorted row indices, for locality) and
 converted to float32 on its own.
+
+The datasets pickle a memory-mapped X as a reference to its file (see
+:mod:`sktags._mmap`), so DataLoader workers started with "forkserver" or
+"spawn" map the file again instead of receiving a copy of the data. This
+module imports only numpy and torch (scipy on demand), to keep workers lean.
 """
 
 import mmap
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from .._mmap import picklable, unwrap
 
 _CHUNK_BYTES = 16 * 2**20
 
@@ -65,6 +71,8 @@ def check_spectrograms(X, *, name="X", check_finite=True):
     input_shape : tuple of int
         ``(1, n_mels, n_frames)``.
     """
+    import scipy.sparse as sp
+
     if sp.issparse(X):
         raise ValueError(f"{name} must be a dense array of spectrograms, got a sparse matrix.")
     if not isinstance(X, np.ndarray):
@@ -120,11 +128,16 @@ class SpectrogramDataset(Dataset):
     """
 
     def __init__(self, X, indices, Y=None, W=None):
-        self.X = X
+        self._X = picklable(X)
         self.indices = np.asarray(indices, dtype=np.intp)
         self.Y = Y
         self.W = W
         self.input_shape = (1, *X.shape[-2:])
+
+    @property
+    def X(self):
+        """The spectrograms (mapped again from their file in a worker process)."""
+        return unwrap(self._X)
 
     def __len__(self):
         return len(self.indices)
@@ -146,6 +159,91 @@ class SpectrogramDataset(Dataset):
     def __getitems__(self, positions):
         rows = np.sort(self.indices[np.asarray(positions, dtype=np.intp)])
         xb = self._read(rows)
+        if self.Y is None:
+            return xb, None
+        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
+        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
+        return xb, (yb, wb)
+
+    def __getitem__(self, position):
+        xb, target = self.__getitems__([position])
+        if target is None:
+            return xb[0], None
+        return xb[0], (target[0][0], target[1][0])
+
+
+class FrameWindowDataset(Dataset):
+    """Windows of ``n_frames`` frames of variable-length clips, read batch by batch.
+
+    Only the frames of each requested window are read: from a memory-mapped
+    :class:`~sktags.features.RaggedSpectrograms` this touches
+    ``n_frames * n_mels`` values per item, never a whole clip.
+
+    Parameters
+    ----------
+    X : RaggedSpectrograms, sequence of arrays (1, n_mels, n_frames_i), or ndarray
+        Clips; an ndarray of shape (n, 1, n_mels, T) or (n, n_mels, T) is a set
+        of equal-length clips.
+    rows : array-like of int of shape (n_items,)
+        The clip of each item.
+    n_frames : int
+        Window width; windows running past the end of a clip are zero-padded.
+    Y, W : ndarray of shape (n_clips, n_labels), optional
+        Targets and weights, indexed by clip.
+    starts : array-like of int of shape (n_items,), optional
+        Default first frame of each item's window (0 when None).
+
+    ``__getitems__`` takes a list of positions, or of ``(position, start)``
+    pairs (a sampler in the main process then chooses the windows, e.g. random
+    crops drawn per epoch, and workers only read them). It returns
+    ``(x, (y, w))`` or ``(x, None)`` like :class:`SpectrogramDataset`, with
+    x of shape (batch, 1, n_mels, n_frames), float32.
+    """
+
+    def __init__(self, X, rows, n_frames, Y=None, W=None, starts=None):
+        self._X = picklable(X) if isinstance(X, np.ndarray) and X.dtype.kind != "O" else X
+        self.rows = np.asarray(rows, dtype=np.intp)
+        self.n_frames = int(n_frames)
+        self.Y, self.W = Y, W
+        self.starts = None if starts is None else np.asarray(starts, dtype=np.intp)
+        first = self.X[0]
+        self.n_mels = int(first.shape[-2])
+
+    @property
+    def X(self):
+        return unwrap(self._X)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def _read_window(self, row, start, out):
+        X = self.X
+        if hasattr(X, "read_into"):  # RaggedSpectrograms: reads only these frames
+            X.read_into(row, start, out)
+            release_pages(X.frames)
+            return
+        clip = X[row]
+        clip = clip.reshape(clip.shape[-2], clip.shape[-1])
+        part = clip[:, start:start + out.shape[1]]
+        out[:, :part.shape[1]] = part
+
+    def __getitems__(self, items):
+        positions, starts = [], []
+        for item in items:
+            if isinstance(item, (tuple, list)):
+                pos, start = int(item[0]), int(item[1])
+            else:
+                pos = int(item)
+                start = 0 if self.starts is None else int(self.starts[pos])
+            positions.append(pos)
+            starts.append(start)
+        rows = self.rows[np.asarray(positions, dtype=np.intp)]
+        xb = np.zeros((len(rows), 1, self.n_mels, self.n_frames), dtype=np.float32)
+        for k, (row, start) in enumerate(zip(rows, starts)):
+            self._read_window(int(row), start, xb[k, 0])
+        if isinstance(self.X, np.ndarray):
+            release_pages(self.X)
+        xb = torch.from_numpy(xb)
         if self.Y is None:
             return xb, None
         yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
@@ -203,16 +301,41 @@ class SequentialBatchSampler:
             yield list(range(start, min(start + self.batch_size, self.n)))
 
 
-def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed=0):
-    """A DataLoader that fetches whole batches with ``__getitems__``."""
+def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed=0,
+                multiprocessing_context=None, prefetch_factor=None):
+    """A DataLoader that fetches whole batches with ``__getitems__``.
+
+    Parameters
+    ----------
+    dataset : SpectrogramDataset or FrameWindowDataset
+    batch_sampler : iterable of lists of positions
+    num_workers : int, default=0
+        Worker processes (kept alive across epochs when the loader is reused).
+    pin_memory : bool, default=False
+        Pin batches (inputs, labels and weights) for non-blocking copies to a
+        CUDA device; use it only with CUDA.
+    seed : int, default=0
+    multiprocessing_context : str or None, default=None
+        Start method of the workers ("fork", "forkserver", "spawn"); None
+        uses Python's default. Memory-mapped data is never copied into the
+        workers, whatever the method.
+    prefetch_factor : int or None, default=None
+        Batches loaded in advance by each worker (torch's default 2 when None).
+    """
     generator = torch.Generator()
     generator.manual_seed(int(seed))
+    workers = int(num_workers)
+    extra = {}
+    if workers > 0:
+        extra = dict(persistent_workers=True, multiprocessing_context=multiprocessing_context,
+                     prefetch_factor=prefetch_factor)
     return DataLoader(
         dataset,
         batch_sampler=batch_sampler,
         collate_fn=_passthrough,
-        num_workers=int(num_workers),
+        num_workers=workers,
         pin_memory=bool(pin_memory),
         generator=generator,
-        persistent_workers=int(num_workers) > 0,
+        **extra,
     )
+

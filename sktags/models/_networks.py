@@ -2,7 +2,7 @@
 
 from torch import nn
 
-__all__ = ["TaggerCNN", "conv_output_shape"]
+__all__ = ["Ibrahim2020CNN", "TaggerCNN", "conv_output_shape"]
 
 
 def conv_output_shape(n_mels, n_frames, n_blocks=4):
@@ -35,7 +35,7 @@ def conv_output_shape(n_mels, n_frames, n_blocks=4):
     return h, w
 
 
-class TaggerCNN(nn.Module):
+class Ibrahim2020CNN(nn.Module):
     """Input batch normalisation, conv blocks, and a two-layer dense head.
 
     The architecture of the paper: ``BatchNorm2d(1)``, then for each entry of
@@ -67,9 +67,9 @@ class TaggerCNN(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sktags.models import TaggerCNN
-    >>> net = TaggerCNN(n_mels=16, n_frames=20, n_labels=3, filters=(4, 4, 4, 4),
-    ...                 hidden_units=8)
+    >>> from sktags.models import Ibrahim2020CNN
+    >>> net = Ibrahim2020CNN(n_mels=16, n_frames=20, n_labels=3, filters=(4, 4, 4, 4),
+    ...                      hidden_units=8)
     >>> net(torch.zeros(2, 1, 16, 20)).shape
     torch.Size([2, 3])
     """
@@ -108,3 +108,7 @@ class TaggerCNN(nn.Module):
         if x.dim() == 3:
             x = x.unsqueeze(1)
         return self.classifier(self.features(self.input_norm(x)))
+
+
+#: Former name of :class:`Ibrahim2020CNN`, kept so that old pickles load.
+TaggerCNN = Ibrahim2020CNN

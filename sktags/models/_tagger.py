@@ -35,7 +35,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     ----------
     module : callable, str or None, default=None
         None (or "ibrahim2020") builds the paper's network,
-        :class:`~sktags.models.TaggerCNN`,
+        :class:`~sktags.models.Ibrahim2020CNN`,
         with ``filters``, ``hidden_units`` and ``dropout``. Otherwise a class
         or function called as ``module(n_mels=..., n_frames=..., n_labels=...)``
         that returns a ``torch.nn.Module`` mapping a (batch, 1, n_mels,
@@ -99,10 +99,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     channels_last : bool, default=True
         Run the convolutions in the channels-last memory format: the same
         numerics, about 1.5x faster training on the CPUs this was measured on.
-    precision : {"float32", "bfloat16"}, default="float32"
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
         "bfloat16" runs the forward pass under bfloat16 autocast (faster on
-        CPUs with AVX-512 BF16 and on GPUs, less accurate); the loss is
-        always computed in float32.
+        CPUs with AVX-512 BF16 and on GPUs, less accurate). "float16" runs it
+        under float16 autocast with a gradient scaler, for GPUs without
+        bfloat16 (before Ampere); it also runs on the CPU, without a speed
+        gain. The loss is always computed in float32.
     num_workers : int, default=0
         DataLoader worker processes. 0 reads batches in the training process,
         which is enough on a CPU; use a few on a GPU.

@@ -12,8 +12,8 @@ from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from ._callbacks import (BestWeights, CheckpointSaver, EarlyStopping, StaircaseLR,
                          restore_best_scores)
 from ._loss import WeightedBCEWithLogitsLoss
-from ._net import FixedSplit, TaggerNet
-from ._networks import TaggerCNN
+from ._skorch_net import FixedSplit, TaggerNeuralNet
+from ._networks import Ibrahim2020CNN
 from ._validation import check_weights
 
 
@@ -53,7 +53,7 @@ def fit_weights(est, Y, counts, train_idx):
 def module_spec(est, input_shape, n_labels):
     """(module factory, keyword arguments) of the torch network."""
     if est.module is None or est.module == "ibrahim2020":
-        module, kwargs = TaggerCNN, dict(filters=tuple(est.filters),
+        module, kwargs = Ibrahim2020CNN, dict(filters=tuple(est.filters),
                                          hidden_units=est.hidden_units, dropout=est.dropout)
     elif isinstance(est.module, str):
         raise ValueError(f"module={est.module!r} is not available in this version.")
@@ -80,7 +80,7 @@ def make_net(est, input_shape, n_labels, device, seed, valid_ds=None, checkpoint
             checkpoint, best if valid_ds is not None else None, seed)))
     if valid_ds is not None:
         callbacks.append(("early_stopping", EarlyStopping("valid_loss", est.patience)))
-    return TaggerNet(
+    return TaggerNeuralNet(
         module, criterion=WeightedBCEWithLogitsLoss, optimizer=torch.optim.Adadelta,
         lr=est.lr, optimizer__rho=est.rho, optimizer__eps=est.eps,
         max_epochs=est.max_epochs, batch_size=est.batch_size,

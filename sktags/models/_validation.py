@@ -52,7 +52,7 @@ TAGGER_CONSTRAINTS = {
     "mixup": [NumberInterval(Real, 0, None, closed="left")],
     "device": [str, torch.device],
     "channels_last": ["boolean"],
-    "precision": [StrOptions({"float32", "bfloat16"})],
+    "precision": [StrOptions({"float32", "bfloat16", "float16"})],
     "num_workers": [NumberInterval(Integral, 0, None, closed="left")],
     "random_state": ["random_state"],
     "checkpoint_dir": [None, str, os.PathLike],
