@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..utils._atomic import atomic_path
 
-__all__ = ["DownloadError", "http_get", "download_file"]
+__all__ = ["DownloadError", "http_get", "download_file", "cached_download", "file_md5"]
 
 _USER_AGENT = "sktags (+https://github.com/; research dataset tools)"
 _CHUNK = 1 << 16
@@ -63,6 +63,8 @@ def _describe(exc):
         if isinstance(reason, BaseException):
             return f"{type(reason).__name__}: {reason}".rstrip(": ")
         return str(reason)
+    if isinstance(exc, _Transient):
+        return str(exc)
     if isinstance(exc, http.client.IncompleteRead):
         return f"truncated body ({len(exc.partial)} bytes read, {exc.expected} more expected)"
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -110,27 +112,74 @@ def _open(url, timeout):
     return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s) only)
 
 
+def _check_limits(timeout, max_bytes):
+    if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    if max_bytes is not None and not (
+        isinstance(max_bytes, int) and not isinstance(max_bytes, bool) and max_bytes > 0
+    ):
+        raise ValueError(f"max_bytes must be None or a positive integer, got {max_bytes!r}.")
+
+
+def _set_read_timeout(response, seconds):
+    """Bound the next socket read by what is left of the request's deadline."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(seconds, 0.001))
+        except OSError:
+            pass
+
+
 def _check_scheme(url):
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"only http(s) URLs are supported, got {url!r}.")
 
 
-def _read_body(response, sink):
-    """Copy the body to ``sink``; raise _Transient when it is cut short."""
+def _read_body(response, sink, *, url, deadline, timeout, max_bytes=None):
+    """Copy the body to ``sink``; raise _Transient when it is cut short or too slow.
+
+    ``deadline`` (``time.monotonic()``) bounds the whole request, however the
+    server paces its bytes; a body over ``max_bytes`` (announced or received)
+    fails at once without being read further.
+    """
     expected = response.headers.get("Content-Length")
+    expected = int(expected) if expected is not None and expected.strip().isdigit() else None
+    if max_bytes is not None and expected is not None and expected > max_bytes:
+        raise DownloadError(url, f"response too large ({expected:,} bytes announced, "
+                                 f"limit {max_bytes:,})")
     n = 0
+
+    def too_slow():
+        return _Transient(f"no complete response within the {timeout:g} s time limit "
+                          f"({n:,} bytes received)")
+
     while True:
-        chunk = response.read(_CHUNK)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise too_slow()
+        _set_read_timeout(response, left)
+        # read1: return what one socket read gives, so that the deadline is
+        # checked however slowly the server sends (read() would wait for a
+        # whole chunk).
+        try:
+            chunk = response.read1(_CHUNK)
+        except TimeoutError:
+            if time.monotonic() >= deadline - 0.01:
+                raise too_slow() from None
+            raise
         if not chunk:
             break
-        sink(chunk)
         n += len(chunk)
-    if expected is not None and expected.isdigit() and n != int(expected):
-        raise _Transient(f"truncated body ({n} of {int(expected)} bytes)")
+        if max_bytes is not None and n > max_bytes:
+            raise DownloadError(url, f"response too large (over the {max_bytes:,}-byte limit)")
+        sink(chunk)
+    if expected is not None and n != expected:
+        raise _Transient(f"truncated body ({n} of {expected} bytes)")
     return n
 
 
-def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
+def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
     """GET ``url`` and return its body as bytes, retrying transient failures.
 
     Network errors, time-outs, truncated bodies and HTTP 408/425/429/5xx are
@@ -143,11 +192,15 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
     url : str
         An ``http://`` or ``https://`` URL.
     timeout : float, default=30
-        Socket time-out of each attempt, in seconds.
+        Time limit of each attempt, in seconds: connecting, the headers and
+        the whole body, however slowly the server sends it.
     max_retries : int, default=3
         Extra attempts after the first.
     backoff : float, default=0.5
         Base delay of the exponential backoff, in seconds.
+    max_bytes : int or None, default=None
+        Largest body accepted; a larger one (announced or received) fails at
+        once, without retry and without being read whole.
 
     Returns
     -------
@@ -159,17 +212,23 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
         When every attempt failed, or on a non-retryable HTTP error.
     """
     _check_scheme(url)
+    _check_limits(timeout, max_bytes)
 
     def attempt():
         parts = []
+        deadline = time.monotonic() + timeout
         with _open(url, timeout) as response:
-            _read_body(response, parts.append)
+            _read_body(response, parts.append, url=url, deadline=deadline, timeout=timeout,
+                       max_bytes=max_bytes)
         return b"".join(parts)
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)
 
 
-def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None, check=None):
+def download_file(
+    url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None, check=None,
+    max_bytes=None, validate=None,
+):
     """Download ``url`` to ``path`` atomically, retrying transient failures.
 
     The body goes to a temporary file in the destination folder, which
@@ -185,7 +244,8 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
     path : str or path-like
         Destination file; its folder is created when missing.
     timeout : float, default=30
-        Socket time-out of each attempt, in seconds.
+        Time limit of each attempt, in seconds: connecting, the headers and
+        the whole body, however slowly the server sends it.
     max_retries : int, default=3
         Extra attempts after the first.
     backoff : float, default=0.5
@@ -193,6 +253,13 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
     md5 : str or None, default=None
         Expected hexadecimal MD5 of the body. A mismatch is retried like a
         truncated body, then raises.
+    max_bytes : int or None, default=None
+        Largest body accepted; a larger one fails at once, without retry.
+    validate : callable or None, default=None
+        ``validate(tmp_path)`` receives the path of the complete temporary
+        file and returns None when its content is right, or a one-line reason
+        (for example "does not decode as audio"), which fails the download at
+        once (no retry); the file is then never put in place.
     check : callable or None, default=None
         ``check(first_bytes)`` receives the first 64 bytes of the complete
         body and returns None when they look right, or a one-line reason,
@@ -210,12 +277,14 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
         When every attempt failed, or on a non-retryable HTTP error.
     """
     _check_scheme(url)
+    _check_limits(timeout, max_bytes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def attempt():
         with atomic_path(path, prefix=f".{path.name}.", suffix=".part") as tmp:
             digest = hashlib.md5(usedforsecurity=False) if md5 else None
+            deadline = time.monotonic() + timeout
             with open(tmp, "wb") as out, _open(url, timeout) as response:
 
                 def sink(chunk):
@@ -223,7 +292,8 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
                     if digest is not None:
                         digest.update(chunk)
 
-                n = _read_body(response, sink)
+                n = _read_body(response, sink, url=url, deadline=deadline, timeout=timeout,
+                               max_bytes=max_bytes)
             if digest is not None and digest.hexdigest() != md5.lower():
                 raise _Transient(f"MD5 mismatch (got {digest.hexdigest()}, expected {md5})")
             if check is not None:
@@ -231,6 +301,76 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
                     problem = check(f.read(64))
                 if problem:
                     raise DownloadError(url, problem, retryable=False)
+            if validate is not None:
+                problem = validate(tmp)
+                if problem:
+                    raise DownloadError(url, problem, retryable=False)
         return n
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)
+
+
+def file_md5(path):
+    """Hexadecimal MD5 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    md5 : str
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK * 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cached_download(url, path, *, md5, size=None, **kwargs):
+    """Return ``path`` once it holds the expected file, downloading it if needed.
+
+    A file already at ``path`` is checked first, size then MD5, so that a copy
+    truncated or altered since it was downloaded is never returned: it is
+    downloaded again (atomically, over the bad copy) and checked the same way.
+
+    Parameters
+    ----------
+    url : str
+        Where to download the file from.
+    path : str or path-like
+        The cached copy.
+    md5 : str
+        Expected hexadecimal MD5 of the file.
+    size : int or None, default=None
+        Expected size in bytes, checked before the (slower) MD5.
+    **kwargs
+        Passed to :func:`download_file` (``timeout``, ``max_retries``,
+        ``backoff``...).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    DownloadError
+        When the download fails, or the downloaded file does not match.
+    """
+    path = Path(path)
+
+    def problem():
+        actual = path.stat().st_size
+        if size is not None and actual != size:
+            return f"{actual:,} bytes instead of {size:,}"
+        digest = file_md5(path)
+        return None if digest == md5.lower() else f"MD5 {digest} instead of {md5}"
+
+    if path.is_file() and problem() is None:
+        return path
+    download_file(url, path, md5=md5, **kwargs)
+    reason = problem()
+    if reason is not None:  # only if the file changed under us
+        raise DownloadError(url, f"the downloaded file {str(path)!r} does not match: {reason}")
+    return path
