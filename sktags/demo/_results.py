@@ -290,6 +290,8 @@ class DemoResults:
         Part 3, the weighting configurations on constructed clips.
     settings : dict
         The sizes and options of the run.
+    machine : dict
+        Python version and platform.
     total_seconds : float
         Wall time of the whole run.
     out_dir : pathlib.Path
