@@ -23,6 +23,7 @@ class Response:
     connection closes); an int announces that length instead of ``len(body)``.
     ``drip``: send the body one byte at a time, ``drip`` seconds apart (a slow
     server); stops as soon as the client goes away.
+    ``drip_headers``: the same for the status line and headers (then no body).
     """
 
     status: int = 200
@@ -31,6 +32,7 @@ class Response:
     truncate: int | None = None
     content_length: bool | int = True
     drip: float | None = None
+    drip_headers: float | None = None
 
 
 class LoopbackServer:
@@ -57,6 +59,17 @@ class LoopbackServer:
                         resp = Response(404, b'{"error": "not found"}')
                     else:
                         resp = script[0] if len(script) == 1 else script.pop(0)
+                if resp.drip_headers is not None:
+                    raw = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 4000 + b"\r\n\r\n"
+                    try:
+                        for i in range(len(raw)):  # bounded by the header's length
+                            self.wfile.write(raw[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(resp.drip_headers)
+                    except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                        pass
+                    self.close_connection = True
+                    return
                 self.send_response(resp.status)
                 if resp.content_length is True:
                     self.send_header("Content-Length", str(len(resp.body)))

@@ -217,6 +217,18 @@ def test_dripping_server_is_cut_at_the_total_time_limit(api, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["5.mp3"]
 
 
+def test_server_dripping_its_headers_is_cut_at_the_time_limit(tmp_path):
+    from sktags.datasets import DownloadError
+    from sktags.datasets._download import http_get
+
+    with LoopbackServer() as srv:
+        srv.route("/slow", Response(drip_headers=0.01))  # ~40 s of headers
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="1 s time limit"):
+            http_get(srv.url("/slow"), timeout=1.0, max_retries=0)
+        assert time.monotonic() - start < 4.0
+
+
 def test_body_cut_short_without_content_length_is_not_kept(api, tmp_path):
     api.route("/preview/1.mp3", Response(200, MP3, content_length=False,
                                          truncate=len(MP3) // 2))

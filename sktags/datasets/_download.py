@@ -8,51 +8,15 @@ import hashlib
 import http.client
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ..utils._atomic import atomic_path
+from ._request import _CHUNK, DownloadError, _request, _Transient
 
 __all__ = ["DownloadError", "http_get", "download_file", "cached_download", "file_md5"]
 
-_USER_AGENT = "sktags (+https://github.com/; research dataset tools)"
-_CHUNK = 1 << 16
 # Statuses worth asking again: rate limits and server-side failures.
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class DownloadError(OSError):
-    """A download failed for good (after the allowed retries).
-
-    Parameters
-    ----------
-    url : str
-        The URL that failed.
-    reason : str
-        One line saying why.
-    retryable : bool, default=False
-        Whether retrying later may cure the failure.
-
-    Attributes
-    ----------
-    url : str
-        The URL that failed.
-    reason : str
-        One line saying why (HTTP status, network error, truncated body...).
-    retryable : bool
-        Whether the last failure was of a kind that retrying may cure
-        (network error, 5xx, 429, truncated body).
-    """
-
-    def __init__(self, url, reason, *, retryable=False):
-        self.url = url
-        self.reason = reason
-        self.retryable = retryable
-        super().__init__(f"could not download {url}: {reason}")
-
-
-class _Transient(Exception):
-    """Internal: a failure that another attempt may cure."""
 
 
 def _describe(exc):
@@ -107,11 +71,6 @@ def _with_retries(url, attempt_fn, *, max_retries, backoff):
     raise DownloadError(url, f"{last} (after {tries})", retryable=True)
 
 
-def _open(url, timeout):
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s) only)
-
-
 def _check_limits(timeout, max_bytes):
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
@@ -121,62 +80,9 @@ def _check_limits(timeout, max_bytes):
         raise ValueError(f"max_bytes must be None or a positive integer, got {max_bytes!r}.")
 
 
-def _set_read_timeout(response, seconds):
-    """Bound the next socket read by what is left of the request's deadline."""
-    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
-    if sock is not None:
-        try:
-            sock.settimeout(max(seconds, 0.001))
-        except OSError:
-            pass
-
-
 def _check_scheme(url):
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"only http(s) URLs are supported, got {url!r}.")
-
-
-def _read_body(response, sink, *, url, deadline, timeout, max_bytes=None):
-    """Copy the body to ``sink``; raise _Transient when it is cut short or too slow.
-
-    ``deadline`` (``time.monotonic()``) bounds the whole request, however the
-    server paces its bytes; a body over ``max_bytes`` (announced or received)
-    fails at once without being read further.
-    """
-    expected = response.headers.get("Content-Length")
-    expected = int(expected) if expected is not None and expected.strip().isdigit() else None
-    if max_bytes is not None and expected is not None and expected > max_bytes:
-        raise DownloadError(url, f"response too large ({expected:,} bytes announced, "
-                                 f"limit {max_bytes:,})")
-    n = 0
-
-    def too_slow():
-        return _Transient(f"no complete response within the {timeout:g} s time limit "
-                          f"({n:,} bytes received)")
-
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise too_slow()
-        _set_read_timeout(response, left)
-        # read1: return what one socket read gives, so that the deadline is
-        # checked however slowly the server sends (read() would wait for a
-        # whole chunk).
-        try:
-            chunk = response.read1(_CHUNK)
-        except TimeoutError:
-            if time.monotonic() >= deadline - 0.01:
-                raise too_slow() from None
-            raise
-        if not chunk:
-            break
-        n += len(chunk)
-        if max_bytes is not None and n > max_bytes:
-            raise DownloadError(url, f"response too large (over the {max_bytes:,}-byte limit)")
-        sink(chunk)
-    if expected is not None and n != expected:
-        raise _Transient(f"truncated body ({n} of {expected} bytes)")
-    return n
 
 
 def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
@@ -216,10 +122,7 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
 
     def attempt():
         parts = []
-        deadline = time.monotonic() + timeout
-        with _open(url, timeout) as response:
-            _read_body(response, parts.append, url=url, deadline=deadline, timeout=timeout,
-                       max_bytes=max_bytes)
+        _request(url, parts.append, timeout=timeout, max_bytes=max_bytes)
         return b"".join(parts)
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)
@@ -284,16 +187,14 @@ def download_file(
     def attempt():
         with atomic_path(path, prefix=f".{path.name}.", suffix=".part") as tmp:
             digest = hashlib.md5(usedforsecurity=False) if md5 else None
-            deadline = time.monotonic() + timeout
-            with open(tmp, "wb") as out, _open(url, timeout) as response:
+            with open(tmp, "wb") as out:
 
                 def sink(chunk):
                     out.write(chunk)
                     if digest is not None:
                         digest.update(chunk)
 
-                n = _read_body(response, sink, url=url, deadline=deadline, timeout=timeout,
-                               max_bytes=max_bytes)
+                n = _request(url, sink, timeout=timeout, max_bytes=max_bytes)
             if digest is not None and digest.hexdigest() != md5.lower():
                 raise _Transient(f"MD5 mismatch (got {digest.hexdigest()}, expected {md5})")
             if check is not None:
