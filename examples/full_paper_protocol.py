@@ -35,20 +35,20 @@ from pathlib import Path
 
 import numpy as np
 
-from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
+from sktags import CNNTagger, MelSpectrogramTransformer
 from sktags.datasets import load_context_tags
 from sktags.features import extract_to_file
 from sktags.metrics import context_report, tune_thresholds
 from sktags.model_selection import train_valid_test_split
+from sktags.weighting import TABLE2_CONFIGURATIONS
 
 parser = argparse.ArgumentParser(description="The paper's protocol on Deezer previews")
 parser.add_argument("--audio", help="folder of previews named {track_id}.mp3")
 parser.add_argument("--work", help="folder for features, cache and checkpoints")
 parser.add_argument("--counts", help="authors' balanced_ground_truth_track_count.csv")
 parser.add_argument("--artists", help="authors' ground_truth_folds.csv (artist ids)")
-parser.add_argument("--weighting", default="ignore_zeros",
-                    choices=["none", "exact_match", "ignore_zeros",
-                             "exact_match+tfidf", "ignore_zeros+tfidf"])
+parser.add_argument("--weighting", default="ignore_zeros", choices=list(TABLE2_CONFIGURATIONS),
+                    help="a configuration of the paper's Table 2")
 parser.add_argument("--device", default="auto")
 parser.add_argument("--epochs", type=int, default=100)
 parser.add_argument("--jobs", type=int, default=-1)
@@ -88,7 +88,7 @@ ids = np.asarray(data.track_ids)[have]
 Y = np.asarray(data.target)[have]
 counts = np.asarray(data.playlist_counts)[have] if args.counts else None
 artists = np.asarray(data.artist_ids)[have] if args.artists else None
-if "tfidf" in args.weighting and counts is None:
+if TABLE2_CONFIGURATIONS[args.weighting].needs_playlist_counts and counts is None:
     parser.error("TF-IDF weighting needs --counts")
 
 # %%
@@ -120,9 +120,7 @@ print("features", X.shape, X.dtype, f"({len(failed)} undecodable files stored as
 # 4. Train on the training part. CNNTagger holds out its own group-disjoint
 # 10% of it for early stopping on the weighted validation loss; the separate
 # validation part is kept for tuning the thresholds.
-negative, _, positive = args.weighting.partition("+")
-weighting = None if negative == "none" else ContextWeightEstimator(
-    negative=negative, positive=positive or None)
+weighting = TABLE2_CONFIGURATIONS[args.weighting].make_estimator()
 tagger = CNNTagger(
     weighting=weighting,
     max_epochs=1 if args.quick else args.epochs,

@@ -27,10 +27,11 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
+from sktags import CNNTagger, MelSpectrogramTransformer
 from sktags.demo import make_context_mixtures
 from sktags.metrics import SCORERS, context_report
 from sktags.model_selection import MultilabelStratifiedGroupKFold
+from sktags.weighting import TABLE2_CONFIGURATIONS, table2_param_grid
 
 parser = argparse.ArgumentParser(description="Grid search over the weighting schemes")
 parser.add_argument("--quick", action="store_true", help="tiny run for CI (seconds)")
@@ -55,17 +56,10 @@ pipe = Pipeline([
 ])
 
 # %%
-# The five configurations of Table 2.
-grid = [
-    {"tagger__weighting": [None]},
-    {
-        "tagger__weighting": [ContextWeightEstimator()],
-        "tagger__weighting__negative": ["exact_match", "ignore_zeros"],
-        "tagger__weighting__positive": [None, "tfidf"],
-    },
-]
+# The five configurations of Table 2, as sktags defines them once
+# (:data:`sktags.weighting.TABLE2_CONFIGURATIONS`), one candidate each.
 search = GridSearchCV(
-    pipe, grid,
+    pipe, table2_param_grid("tagger__weighting"),
     scoring={"roc_auc": SCORERS["roc_auc_macro"], "tn_rate": SCORERS["tn_rate_macro"],
              "neg_hamming": SCORERS["neg_hamming_loss"], "f1": "f1_macro"},
     refit="f1",
@@ -80,11 +74,7 @@ search.fit(train.data, train.target_observed, groups=artists,
 # Cross-validated scores on the observed labels, one row per configuration.
 def name(params):
     w = params["tagger__weighting"]
-    if w is None:
-        return "no weights"
-    neg = params["tagger__weighting__negative"]
-    pos = params["tagger__weighting__positive"]
-    return f"{neg}" + (" + tfidf" if pos else "")
+    return next(c.name for c in TABLE2_CONFIGURATIONS.values() if c.matches(w))
 
 
 res = search.cv_results_

@@ -7,6 +7,7 @@ repeats), so a test can play "500 then OK", "truncated then complete", etc.
 
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +19,20 @@ class Response:
 
     ``truncate``: announce ``len(body)`` in Content-Length but send only the
     first ``truncate`` bytes, then close the connection.
+    ``content_length``: False sends no Content-Length (the body ends when the
+    connection closes); an int announces that length instead of ``len(body)``.
+    ``drip``: send the body one byte at a time, ``drip`` seconds apart (a slow
+    server); stops as soon as the client goes away.
+    ``drip_headers``: the same for the status line and headers (then no body).
     """
 
     status: int = 200
     body: bytes = b""
     headers: dict = field(default_factory=dict)
     truncate: int | None = None
+    content_length: bool | int = True
+    drip: float | None = None
+    drip_headers: float | None = None
 
 
 class LoopbackServer:
@@ -50,19 +59,39 @@ class LoopbackServer:
                         resp = Response(404, b'{"error": "not found"}')
                     else:
                         resp = script[0] if len(script) == 1 else script.pop(0)
+                if resp.drip_headers is not None:
+                    raw = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 4000 + b"\r\n\r\n"
+                    try:
+                        for i in range(len(raw)):  # bounded by the header's length
+                            self.wfile.write(raw[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(resp.drip_headers)
+                    except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                        pass
+                    self.close_connection = True
+                    return
                 self.send_response(resp.status)
-                self.send_header("Content-Length", str(len(resp.body)))
+                if resp.content_length is True:
+                    self.send_header("Content-Length", str(len(resp.body)))
+                elif resp.content_length is not False:
+                    self.send_header("Content-Length", str(int(resp.content_length)))
                 for k, v in resp.headers.items():
                     self.send_header(k, v)
-                if resp.truncate is not None:
+                if resp.truncate is not None or resp.content_length is not True:
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 self.end_headers()
                 body = resp.body if resp.truncate is None else resp.body[: resp.truncate]
                 try:
-                    self.wfile.write(body)
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
+                    if resp.drip is None:
+                        self.wfile.write(body)
+                        self.wfile.flush()
+                    else:
+                        for i in range(len(body)):  # bounded by the body's length
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(resp.drip)
+                except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
                     pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -453,48 +453,7 @@ def test_train_skip_missing(capsys, tmp_path, dataset):
     assert "using 24 of 25" in out
 
 
-# ----------------------------------------------------------------- fetch-previews
-
-
-def test_fetch_previews_against_loopback(capsys, tmp_path):
-    from _http import LoopbackServer, Response
-
-    mp3 = b"ID3" + bytes(500)
-    ids = tmp_path / "ids.csv"
-    ids.write_text("song_id,car\n11,1\n22,0\n")
-    with LoopbackServer() as srv:
-        srv.route("/track/11", Response(200, json.dumps({"id": 11, "preview": srv.url("/p/11.mp3")}).encode()))
-        srv.route("/p/11.mp3", Response(200, mp3))
-        srv.route("/track/22", Response(200, b'{"id": 22, "preview": ""}'))
-        status, out, _ = _run(capsys, ["fetch-previews", str(ids), "-o", str(tmp_path / "mp3"),
-                                       "--api-url", srv.url("/track/{id}"), "--jobs", "2",
-                                       "--report", str(tmp_path / "problems.csv")])
-    assert status == 0, out
-    assert (tmp_path / "mp3" / "11.mp3").read_bytes() == mp3
-    assert not (tmp_path / "mp3" / "22.mp3").exists()
-    assert "downloaded 1" in out and "no preview 1" in out
-    assert "22,unavailable" in (tmp_path / "problems.csv").read_text()
-
-
-# ----------------------------------------------------------------- demo
-
-
-def test_demo_quick(capsys, tmp_path):
-    out_dir = tmp_path / "demo"
-    status, out, err = _run(capsys, ["demo", "--quick", "--out", str(out_dir)])
-    assert status == 0, err
-    for needle in ("REAL", "CONSTRUCTED", "TABLE 2", "TRUE labels", "OBSERVED", "TABLE 1"):
-        assert needle in out
-    results = json.loads((out_dir / "results.json").read_text())
-    table = results["table2_true_labels"]
-    assert list(table) == ["No weights", "Negative (exact match)", "Negative (ignore zeros)",
-                           "Both (exact match)", "Both (ignore zeros)"]
-    for row in table.values():
-        assert set(row) == {"hamming_loss", "roc_auc", "recall", "precision", "f1", "tn_rate"}
-    for name in ("fig1_cooccurrence.png", "released_weights.png", "bundled_logmels.png",
-                 "constructed_table2.png", "table2_true_labels.csv", "table2_observed_labels.csv"):
-        assert (out_dir / name).stat().st_size > 0, name
-    assert not list(out_dir.glob("*.part"))
+# fetch-previews and demo: see test_deezer.py and test_demo.py
 
 
 # ----------------------------------------------------------------- sktags.demo

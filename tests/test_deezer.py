@@ -1,18 +1,35 @@
-"""fetch_deezer_previews against a loopback server that imitates the Deezer API."""
+"""fetch_deezer_previews and ``sktags fetch-previews`` against a loopback server.
 
+The server imitates the Deezer API and, for the fault-injection tests, a hostile
+one: deeply nested JSON, a body dripped one byte at a time, a body cut short
+without Content-Length, an oversized body. Everything runs on 127.0.0.1.
+"""
+
+import io
 import json
+import time
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from _http import LoopbackServer, Response, closed_port_url
+from sktags.cli import main
 from sktags.datasets import fetch_deezer_previews
 
-MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40  # ~10 kB, MP3-like start
+
+def _real_mp3(seconds=0.5, seed=0):
+    buf = io.BytesIO()
+    noise = np.random.RandomState(seed).standard_normal(int(22050 * seconds)) * 0.1
+    sf.write(buf, noise.astype(np.float32), 22050, format="MP3")
+    return buf.getvalue()
+
+
+MP3 = _real_mp3()  # a real, decodable MP3 (libsndfile's encoder)
 
 
 def mp3(tid):
-    return MP3 + str(tid).encode()
+    return MP3 + str(tid).encode()  # distinct files; trailing bytes after whole frames
 
 
 def api_ok(srv, tid):
@@ -144,3 +161,165 @@ def test_track_id_forms(api, tmp_path):
 def test_input_errors(tmp_path, ids, kw, match):
     with pytest.raises(ValueError, match=match):
         fetch_deezer_previews(ids, tmp_path, **kw)
+
+
+def _one_line_usage_error(capsys, argv, *needles):
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    lines = [li for li in err.splitlines() if li.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# ------------------------------------------------------------ hostile servers
+
+
+def test_deeply_nested_json_fails_that_track_only(api, tmp_path):
+    api.route("/track/3", Response(200, b"[" * 100_000 + b"]" * 100_000))
+    report = fetch(api, [1, 3, 4], tmp_path)
+    assert report.downloaded.tolist() == [1, 4]
+    assert report.failed.tolist() == [3]
+    assert "nested too deeply" in report.reasons[3] and "\n" not in report.reasons[3]
+    # A rerun does not abort at the same place either.
+    again = fetch(api, [1, 3, 4], tmp_path)
+    assert again.skipped.tolist() == [1, 4] and again.failed.tolist() == [3]
+
+
+def test_any_unexpected_error_is_a_per_track_failure(api, tmp_path, monkeypatch):
+    import sktags.datasets._deezer as deezer
+
+    real = deezer._parse_api_json
+
+    def explode_on_4(body):
+        if b'"id": 4' in body:
+            raise MemoryError("simulated")
+        return real(body)
+
+    monkeypatch.setattr(deezer, "_parse_api_json", explode_on_4)
+    api.route("/track/4", api_ok(api, 4))
+    report = fetch(api, [1, 4], tmp_path)
+    assert report.downloaded.tolist() == [1] and report.failed.tolist() == [4]
+    assert report.reasons[4] == "unexpected error: MemoryError: simulated"
+
+
+def test_dripping_server_is_cut_at_the_total_time_limit(api, tmp_path):
+    api.route("/preview/1.mp3", Response(200, mp3(1), drip=0.01))  # ~60 s to send it all
+    api.route("/track/4", Response(200, json.dumps({"id": 4, "preview": ""}).encode(), drip=0.05))
+    api.route("/preview/5.mp3", Response(200, mp3(5)))
+    start = time.monotonic()
+    report = fetch(api, [1, 4, 5], tmp_path, timeout=1.0, max_retries=0)
+    elapsed = time.monotonic() - start
+    assert elapsed < 6.0, elapsed  # each request is bounded by 1 s, not per read
+    assert report.failed.tolist() == [1, 4] and report.downloaded.tolist() == [5]
+    assert "1 s time limit" in report.reasons[1] and "1 s time limit" in report.reasons[4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["5.mp3"]
+
+
+def test_server_dripping_its_headers_is_cut_at_the_time_limit(tmp_path):
+    from sktags.datasets import DownloadError
+    from sktags.datasets._download import http_get
+
+    with LoopbackServer() as srv:
+        srv.route("/slow", Response(drip_headers=0.01))  # ~40 s of headers
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="1 s time limit"):
+            http_get(srv.url("/slow"), timeout=1.0, max_retries=0)
+        assert time.monotonic() - start < 4.0
+
+
+def test_body_cut_short_without_content_length_is_not_kept(api, tmp_path):
+    api.route("/preview/1.mp3", Response(200, MP3, content_length=False,
+                                         truncate=len(MP3) // 2))
+    api.route("/preview/4.mp3", Response(200, MP3, content_length=False))  # whole: kept
+    api.route("/track/4", api_ok(api, 4))
+    report = fetch(api, [1, 4], tmp_path, max_retries=0)
+    assert report.failed.tolist() == [1] and report.downloaded.tolist() == [4]
+    assert "cut short" in report.reasons[1]
+    assert (tmp_path / "4.mp3").read_bytes() == MP3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["4.mp3"]
+
+
+def test_cut_at_a_frame_boundary_is_caught_by_the_frame_count(tmp_path):
+    from sktags.datasets._mp3 import _frame, mp3_problem
+
+    data = _real_mp3(1.0)
+    ends, pos = [], data.find(b"\xff")
+    while (header := _frame(data, pos)) is not None:
+        pos += header[0]
+        ends.append(pos)
+    cut = ends[len(ends) // 2]  # whole frames only, half of them
+    (tmp_path / "cut.mp3").write_bytes(data[:cut])
+    assert "frames its header announces" in mp3_problem(tmp_path / "cut.mp3")
+    (tmp_path / "whole.mp3").write_bytes(data)
+    assert mp3_problem(tmp_path / "whole.mp3") is None
+
+
+def test_undecodable_preview_is_not_kept(api, tmp_path):
+    api.route("/preview/1.mp3", Response(200, b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(4000)))
+    report = fetch(api, [1], tmp_path, max_retries=0)
+    assert report.failed.tolist() == [1]
+    assert "no MPEG audio frame" in report.reasons[1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_oversized_bodies_are_refused_without_reading_them(api, tmp_path):
+    # Announced: 200 MB in Content-Length, refused before the body is read.
+    api.route("/track/1", Response(200, b"{}", content_length=200_000_000))
+    # Not announced: 3 MiB of JSON-ish bytes streamed, cut at the 1 MiB API limit.
+    api.route("/track/4", Response(200, b"[" + b"0," * (3 << 20) + b"0]", content_length=False))
+    api.route("/preview/5.mp3", Response(200, mp3(5)))
+    report = fetch(api, [1, 4, 5], tmp_path, max_retries=2)
+    assert report.failed.tolist() == [1, 4] and report.downloaded.tolist() == [5]
+    assert "too large" in report.reasons[1] and "200,000,000" in report.reasons[1]
+    assert "too large" in report.reasons[4]
+    assert api.hits["/track/1"] == 1 and api.hits["/track/4"] == 1  # not retried
+
+
+@pytest.mark.parametrize("url", ["http://x/track/{}", "http://x/track/{x}", "http://x/{id}/{id}",
+                                 "http://x/{id:>5}", "http://x/{id!r}", "http://x/{id", "ftp://x/{id}"])
+def test_bad_api_url_is_one_line(tmp_path, capsys, url):
+    with pytest.raises(ValueError) as info:
+        fetch_deezer_previews([1], tmp_path, api_url=url)
+    assert "api_url" in str(info.value) and "\n" not in str(info.value)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1\n")
+    _one_line_usage_error(capsys, ["fetch-previews", str(ids), "-o", str(tmp_path / "o"),
+                                   "--api-url", url], "--api-url", "api_url")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("opt, value", [("--timeout", "0"), ("--timeout", "-1"),
+                                        ("--jobs", "0"), ("--retries", "-1")])
+def test_bad_numbers_are_usage_errors(tmp_path, capsys, opt, value):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1\n")
+    _one_line_usage_error(capsys, ["fetch-previews", str(ids), "-o", str(tmp_path / "o"),
+                                   opt, value], opt)
+
+
+# ------------------------------------------------------------ the command line
+
+
+def test_cli_fetch_writes_the_report_and_finishes_the_batch(api, tmp_path, capsys):
+    api.route("/track/3", Response(200, b"[" * 100_000 + b"]" * 100_000))
+    ids = tmp_path / "ids.csv"
+    ids.write_text("song_id,car\n1,1\n2,0\n3,1\n4,0\n")
+    argv = ["fetch-previews", str(ids), "-o", str(tmp_path / "mp3"), "--api-url",
+            api.url("/track/{id}"), "--jobs", "2", "--retries", "1",
+            "--report", str(tmp_path / "problems.csv")]
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 1, (out, err)  # a failed track: run again later
+    assert "Traceback" not in err
+    assert "downloaded 2" in out and "no preview 1" in out and "failed 1" in out
+    assert (tmp_path / "mp3" / "1.mp3").read_bytes() == mp3(1)
+    report = (tmp_path / "problems.csv").read_text().splitlines()
+    assert report[0] == "track_id,status,reason"
+    assert report[1].startswith("2,unavailable,") and "no preview" in report[1]
+    assert report[2].startswith("3,failed,") and "nested too deeply" in report[2]
+    # A rerun resumes: the good files are skipped, the bad track fails again.
+    assert main(argv) == 1
+    out, _ = capsys.readouterr()
+    assert "already there 2" in out and "failed 1" in out

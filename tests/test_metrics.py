@@ -302,9 +302,24 @@ def test_scorers_in_grid_search_with_absent_label():
     s = np.column_stack([p[:, 1] for p in knn.predict_proba(X[:30])])
     assert res["test_roc_auc_macro"][0] == pytest.approx(roc_auc_score(Y[:30, :2], s[:, :2]))
 
+    candidates = [1, 3, 5, 9]
     grid = GridSearchCV(
-        KNeighborsClassifier(), {"n_neighbors": [1, 5]}, scoring=SCORERS, refit="roc_auc_macro", cv=3
+        KNeighborsClassifier(), {"n_neighbors": candidates}, scoring=SCORERS,
+        refit="roc_auc_macro", cv=KFold(3),
     ).fit(X, Y)
     assert np.isfinite(grid.cv_results_["mean_test_tn_rate_macro"]).all()
-    assert grid.best_params_["n_neighbors"] in (1, 5)
+    # Independently: each candidate's mean macro AUC over the same folds, computed by
+    # hand with roc_auc_score on the held-out probabilities; best_params_ is the argmax.
+    by_hand = []
+    for k in candidates:
+        fold_scores = []
+        for train, test in KFold(3).split(X):
+            knn = KNeighborsClassifier(n_neighbors=k).fit(X[train], Y[train])
+            s = np.column_stack([p[:, 1] for p in knn.predict_proba(X[test])])
+            present = [j for j in range(Y.shape[1]) if len(np.unique(Y[test, j])) == 2]
+            fold_scores.append(roc_auc_score(Y[test][:, present], s[:, present]))
+        by_hand.append(np.mean(fold_scores))
+    np.testing.assert_allclose(grid.cv_results_["mean_test_roc_auc_macro"], by_hand)
+    assert grid.best_params_["n_neighbors"] == candidates[int(np.argmax(by_hand))]
+    assert grid.best_score_ == pytest.approx(max(by_hand))
     assert "roc_auc_macro" in repr(roc_auc_macro_scorer)

@@ -2,7 +2,8 @@
 
 - :func:`load_context_tags`: the released 49,929-track dataset (Zenodo record
   3648287), bundled, with its optional companion files.
-- :func:`match_keywords` and :func:`label_tracks_from_playlists`: context
+- :func:`match_keywords` (keyword matching) and
+  :func:`label_tracks_from_playlists` (track labelling): context
   labels from playlist titles (section 3.1).
 - :func:`balance_labels`: the authors' iterative capped balancing (section 3.2).
 - :func:`fetch_deezer_previews`: the 30 s audio previews from the Deezer API.
@@ -11,7 +12,8 @@
 from ._balance import balance_labels
 from ._deezer import fetch_deezer_previews
 from ._download import DownloadError
-from ._playlists import label_tracks_from_playlists, match_keywords
+from ._keywords import match_keywords
+from ._playlists import label_tracks_from_playlists
 from ._released import get_data_home, load_context_tags
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 import json
 import numbers
+import string
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 
 from ._download import DownloadError, _sleep_before_retry, download_file, http_get
+from ._mp3 import mp3_problem
 
 __all__ = ["fetch_deezer_previews"]
 
@@ -17,6 +19,38 @@ DEEZER_TRACK_API = "https://api.deezer.com/track/{id}"
 # Deezer answers these with HTTP 200 and an error JSON: 4 = quota exceeded
 # (50 requests / 5 s per IP), 700 = service busy. Worth asking again.
 _RETRYABLE_API_CODES = frozenset({4, 700})
+#: Size caps: a track's API answer is under 10 kB, a 30 s preview about 0.5 MB.
+API_MAX_BYTES = 1 << 20
+PREVIEW_MAX_BYTES = 16 << 20
+
+
+def check_api_url(api_url):
+    """Raise ValueError unless ``api_url`` is an http(s) URL with one ``{id}`` and no other field.
+
+    Parameters
+    ----------
+    api_url : str
+
+    Returns
+    -------
+    api_url : str
+    """
+    if not isinstance(api_url, str) or not api_url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"api_url must be an http(s) URL, got {api_url!r}.")
+    try:
+        fields = [
+            (name, spec, conv)
+            for _, name, spec, conv in string.Formatter().parse(api_url)
+            if name is not None
+        ]
+    except ValueError as exc:  # an unmatched brace
+        raise ValueError(f"api_url {api_url!r} is not a valid template: {exc}.") from None
+    if fields != [("id", "", None)]:
+        raise ValueError(
+            f"api_url must contain exactly one '{{id}}' placeholder and no other "
+            f"'{{...}}' field (write a literal brace as '{{{{' or '}}}}'), got {api_url!r}."
+        )
+    return api_url
 
 
 def _looks_like_mp3(head):
@@ -47,7 +81,25 @@ def _track_ids(track_ids):
 
 
 def _fetch_one(tid, directory, api_url, overwrite, max_retries, timeout, backoff):
-    """(status, reason) for one track; never raises on network or data errors."""
+    """(status, reason) for one track; never raises: any failure is this track's."""
+    try:
+        return _fetch_one_unsafe(tid, directory, api_url, overwrite, max_retries, timeout, backoff)
+    except Exception as exc:  # noqa: BLE001 (one bad track must not end the batch)
+        message = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return "failed", f"unexpected error: {type(exc).__name__}: {message}".rstrip(": ")
+
+
+def _parse_api_json(body):
+    """The API answer as a Python object, or raise ValueError with a one-line reason."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("API: malformed JSON (nested too deeply)") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError(f"API: invalid JSON ({body[:60]!r})") from None
+
+
+def _fetch_one_unsafe(tid, directory, api_url, overwrite, max_retries, timeout, backoff):
     dest = directory / f"{tid}.mp3"
     if not overwrite and dest.is_file() and dest.stat().st_size > 0:
         return "skipped", ""
@@ -55,16 +107,17 @@ def _fetch_one(tid, directory, api_url, overwrite, max_retries, timeout, backoff
     info = None
     for attempt in range(max_retries + 1):
         try:
-            body = http_get(url, timeout=timeout, max_retries=max_retries, backoff=backoff)
+            body = http_get(url, timeout=timeout, max_retries=max_retries, backoff=backoff,
+                            max_bytes=API_MAX_BYTES)
         except DownloadError as exc:
             # A 404 from the API means the track does not exist.
             if "HTTP 404" in exc.reason:
                 return "unavailable", "track not found (HTTP 404)"
             return "failed", f"API: {exc.reason}"
         try:
-            info = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return "failed", f"API: invalid JSON ({body[:60]!r})"
+            info = _parse_api_json(body)
+        except ValueError as exc:
+            return "failed", str(exc)
         error = info.get("error") if isinstance(info, dict) else None
         if error is None:
             break
@@ -89,6 +142,8 @@ def _fetch_one(tid, directory, api_url, overwrite, max_retries, timeout, backoff
             max_retries=max_retries,
             backoff=backoff,
             check=_looks_like_mp3,
+            max_bytes=PREVIEW_MAX_BYTES,
+            validate=mp3_problem,
         )
     except (OSError, ValueError) as exc:  # DownloadError is an OSError
         return "failed", f"preview: {getattr(exc, 'reason', exc)}"
@@ -115,9 +170,16 @@ def fetch_deezer_previews(
     tracks have no preview any more.
 
     - **Atomic**: each MP3 is written to a temporary file in ``directory``
-      and renamed into place only when complete (its length matches
-      ``Content-Length`` and it starts like an MP3), so a file at
-      ``{track_id}.mp3`` is always whole.
+      and renamed into place only when complete: its length matches
+      ``Content-Length`` when the server sends one, its MPEG frames are all
+      whole (a body cut short without ``Content-Length`` is caught here) and
+      its start decodes. A file at ``{track_id}.mp3`` is always whole.
+    - **Bounded**: every request has a total time limit (``timeout``) and a
+      size limit (1 MiB for an API answer, 16 MiB for a preview), however
+      slowly or however much the server sends.
+    - **One bad track never ends the batch**: a malformed answer (invalid or
+      deeply nested JSON, an oversized body...) fails that track, with its
+      reason in the report, while the others finish.
     - **Resumable**: existing files are skipped (unless ``overwrite``); run
       it again after an interruption or for the failures.
     - **Retries**: network errors, time-outs, truncated bodies, HTTP 429 and
@@ -138,7 +200,8 @@ def fetch_deezer_previews(
     max_retries : int, default=3
         Extra attempts after the first, per request.
     timeout : float, default=30
-        Socket time-out of each request, in seconds.
+        Time limit of each request, in seconds: connecting, the headers and
+        the whole body.
     api_url : str, default="https://api.deezer.com/track/{id}"
         Track endpoint, with an ``{id}`` placeholder (for a mirror, a proxy or
         tests).
@@ -165,8 +228,9 @@ def fetch_deezer_previews(
     Raises
     ------
     ValueError
-        If a track id is not a non-negative integer, or ``api_url`` has no
-        ``{id}`` placeholder.
+        If a track id is not a non-negative integer, ``timeout`` is not
+        positive, or ``api_url`` is not an http(s) URL with exactly one
+        ``{id}`` placeholder and no other ``{...}`` field.
 
     Examples
     --------
@@ -180,8 +244,9 @@ def fetch_deezer_previews(
     >>> report.skipped, report.downloaded
     (array([3135556]), array([], dtype=int64))
     """
-    if "{id}" not in api_url:
-        raise ValueError(f"api_url must contain an '{{id}}' placeholder, got {api_url!r}.")
+    check_api_url(api_url)
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     if not isinstance(max_retries, numbers.Integral) or max_retries < 0:
         raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}.")
     ids = _track_ids(track_ids)

@@ -8,51 +8,15 @@ import hashlib
 import http.client
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ..utils._atomic import atomic_path
+from ._request import _CHUNK, DownloadError, _request, _Transient
 
-__all__ = ["DownloadError", "http_get", "download_file"]
+__all__ = ["DownloadError", "http_get", "download_file", "cached_download", "file_md5"]
 
-_USER_AGENT = "sktags (+https://github.com/; research dataset tools)"
-_CHUNK = 1 << 16
 # Statuses worth asking again: rate limits and server-side failures.
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class DownloadError(OSError):
-    """A download failed for good (after the allowed retries).
-
-    Parameters
-    ----------
-    url : str
-        The URL that failed.
-    reason : str
-        One line saying why.
-    retryable : bool, default=False
-        Whether retrying later may cure the failure.
-
-    Attributes
-    ----------
-    url : str
-        The URL that failed.
-    reason : str
-        One line saying why (HTTP status, network error, truncated body...).
-    retryable : bool
-        Whether the last failure was of a kind that retrying may cure
-        (network error, 5xx, 429, truncated body).
-    """
-
-    def __init__(self, url, reason, *, retryable=False):
-        self.url = url
-        self.reason = reason
-        self.retryable = retryable
-        super().__init__(f"could not download {url}: {reason}")
-
-
-class _Transient(Exception):
-    """Internal: a failure that another attempt may cure."""
 
 
 def _describe(exc):
@@ -63,6 +27,8 @@ def _describe(exc):
         if isinstance(reason, BaseException):
             return f"{type(reason).__name__}: {reason}".rstrip(": ")
         return str(reason)
+    if isinstance(exc, _Transient):
+        return str(exc)
     if isinstance(exc, http.client.IncompleteRead):
         return f"truncated body ({len(exc.partial)} bytes read, {exc.expected} more expected)"
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -105,9 +71,13 @@ def _with_retries(url, attempt_fn, *, max_retries, backoff):
     raise DownloadError(url, f"{last} (after {tries})", retryable=True)
 
 
-def _open(url, timeout):
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s) only)
+def _check_limits(timeout, max_bytes):
+    if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    if max_bytes is not None and not (
+        isinstance(max_bytes, int) and not isinstance(max_bytes, bool) and max_bytes > 0
+    ):
+        raise ValueError(f"max_bytes must be None or a positive integer, got {max_bytes!r}.")
 
 
 def _check_scheme(url):
@@ -115,22 +85,7 @@ def _check_scheme(url):
         raise ValueError(f"only http(s) URLs are supported, got {url!r}.")
 
 
-def _read_body(response, sink):
-    """Copy the body to ``sink``; raise _Transient when it is cut short."""
-    expected = response.headers.get("Content-Length")
-    n = 0
-    while True:
-        chunk = response.read(_CHUNK)
-        if not chunk:
-            break
-        sink(chunk)
-        n += len(chunk)
-    if expected is not None and expected.isdigit() and n != int(expected):
-        raise _Transient(f"truncated body ({n} of {int(expected)} bytes)")
-    return n
-
-
-def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
+def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
     """GET ``url`` and return its body as bytes, retrying transient failures.
 
     Network errors, time-outs, truncated bodies and HTTP 408/425/429/5xx are
@@ -143,11 +98,15 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
     url : str
         An ``http://`` or ``https://`` URL.
     timeout : float, default=30
-        Socket time-out of each attempt, in seconds.
+        Time limit of each attempt, in seconds: connecting, the headers and
+        the whole body, however slowly the server sends it.
     max_retries : int, default=3
         Extra attempts after the first.
     backoff : float, default=0.5
         Base delay of the exponential backoff, in seconds.
+    max_bytes : int or None, default=None
+        Largest body accepted; a larger one (announced or received) fails at
+        once, without retry and without being read whole.
 
     Returns
     -------
@@ -159,17 +118,20 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5):
         When every attempt failed, or on a non-retryable HTTP error.
     """
     _check_scheme(url)
+    _check_limits(timeout, max_bytes)
 
     def attempt():
         parts = []
-        with _open(url, timeout) as response:
-            _read_body(response, parts.append)
+        _request(url, parts.append, timeout=timeout, max_bytes=max_bytes)
         return b"".join(parts)
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)
 
 
-def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None, check=None):
+def download_file(
+    url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None, check=None,
+    max_bytes=None, validate=None,
+):
     """Download ``url`` to ``path`` atomically, retrying transient failures.
 
     The body goes to a temporary file in the destination folder, which
@@ -185,7 +147,8 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
     path : str or path-like
         Destination file; its folder is created when missing.
     timeout : float, default=30
-        Socket time-out of each attempt, in seconds.
+        Time limit of each attempt, in seconds: connecting, the headers and
+        the whole body, however slowly the server sends it.
     max_retries : int, default=3
         Extra attempts after the first.
     backoff : float, default=0.5
@@ -193,6 +156,13 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
     md5 : str or None, default=None
         Expected hexadecimal MD5 of the body. A mismatch is retried like a
         truncated body, then raises.
+    max_bytes : int or None, default=None
+        Largest body accepted; a larger one fails at once, without retry.
+    validate : callable or None, default=None
+        ``validate(tmp_path)`` receives the path of the complete temporary
+        file and returns None when its content is right, or a one-line reason
+        (for example "does not decode as audio"), which fails the download at
+        once (no retry); the file is then never put in place.
     check : callable or None, default=None
         ``check(first_bytes)`` receives the first 64 bytes of the complete
         body and returns None when they look right, or a one-line reason,
@@ -210,20 +180,21 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
         When every attempt failed, or on a non-retryable HTTP error.
     """
     _check_scheme(url)
+    _check_limits(timeout, max_bytes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def attempt():
         with atomic_path(path, prefix=f".{path.name}.", suffix=".part") as tmp:
             digest = hashlib.md5(usedforsecurity=False) if md5 else None
-            with open(tmp, "wb") as out, _open(url, timeout) as response:
+            with open(tmp, "wb") as out:
 
                 def sink(chunk):
                     out.write(chunk)
                     if digest is not None:
                         digest.update(chunk)
 
-                n = _read_body(response, sink)
+                n = _request(url, sink, timeout=timeout, max_bytes=max_bytes)
             if digest is not None and digest.hexdigest() != md5.lower():
                 raise _Transient(f"MD5 mismatch (got {digest.hexdigest()}, expected {md5})")
             if check is not None:
@@ -231,6 +202,76 @@ def download_file(url, path, *, timeout=30, max_retries=3, backoff=0.5, md5=None
                     problem = check(f.read(64))
                 if problem:
                     raise DownloadError(url, problem, retryable=False)
+            if validate is not None:
+                problem = validate(tmp)
+                if problem:
+                    raise DownloadError(url, problem, retryable=False)
         return n
 
     return _with_retries(url, attempt, max_retries=max_retries, backoff=backoff)
+
+
+def file_md5(path):
+    """Hexadecimal MD5 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    md5 : str
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK * 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cached_download(url, path, *, md5, size=None, **kwargs):
+    """Return ``path`` once it holds the expected file, downloading it if needed.
+
+    A file already at ``path`` is checked first, size then MD5, so that a copy
+    truncated or altered since it was downloaded is never returned: it is
+    downloaded again (atomically, over the bad copy) and checked the same way.
+
+    Parameters
+    ----------
+    url : str
+        Where to download the file from.
+    path : str or path-like
+        The cached copy.
+    md5 : str
+        Expected hexadecimal MD5 of the file.
+    size : int or None, default=None
+        Expected size in bytes, checked before the (slower) MD5.
+    **kwargs
+        Passed to :func:`download_file` (``timeout``, ``max_retries``,
+        ``backoff``...).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    DownloadError
+        When the download fails, or the downloaded file does not match.
+    """
+    path = Path(path)
+
+    def problem():
+        actual = path.stat().st_size
+        if size is not None and actual != size:
+            return f"{actual:,} bytes instead of {size:,}"
+        digest = file_md5(path)
+        return None if digest == md5.lower() else f"MD5 {digest} instead of {md5}"
+
+    if path.is_file() and problem() is None:
+        return path
+    download_file(url, path, md5=md5, **kwargs)
+    reason = problem()
+    if reason is not None:  # only if the file changed under us
+        raise DownloadError(url, f"the downloaded file {str(path)!r} does not match: {reason}")
+    return path

@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from .._contexts import CONTEXTS
 from ..utils._csv import _check_ids, read_csv_table, read_id_matrix
-from ._download import DownloadError, download_file
+from ._download import DownloadError, cached_download
 
 __all__ = ["load_context_tags", "get_data_home", "ZENODO_URL"]
 
@@ -18,6 +18,7 @@ ZENODO_URL = "https://zenodo.org/records/3648287/files/Context_tags_dataset.csv"
 FILENAME = "Context_tags_dataset.csv"
 #: MD5 of the released file (49,929 tracks, 1,952,361 bytes).
 FILE_MD5 = "974e75920696c54f0f5ee887fe6eda15"
+FILE_SIZE = 1952361
 N_TRACKS = 49929
 _DOWNLOAD_BACKOFF = 0.5  # seconds; tests set it to 0
 
@@ -151,16 +152,17 @@ def _read_artists(path, track_ids):
 def _zenodo_file(data_home):
     home = get_data_home(data_home)
     path = home / FILENAME
-    if not path.is_file():
-        try:
-            download_file(ZENODO_URL, path, md5=FILE_MD5, backoff=_DOWNLOAD_BACKOFF)
-        except DownloadError as exc:
-            raise DownloadError(
-                exc.url,
-                f"{exc.reason}. Are you offline? load_context_tags() without "
-                "download=True uses the copy bundled with sktags.",
-                retryable=exc.retryable,
-            ) from None
+    # A cached copy is checked (size, then MD5) and downloaded again if it changed.
+    try:
+        cached_download(ZENODO_URL, path, md5=FILE_MD5, size=FILE_SIZE,
+                        backoff=_DOWNLOAD_BACKOFF)
+    except DownloadError as exc:
+        raise DownloadError(
+            exc.url,
+            f"{exc.reason}. Are you offline? load_context_tags() without "
+            "download=True uses the copy bundled with sktags.",
+            retryable=exc.retryable,
+        ) from None
     return path
 
 
