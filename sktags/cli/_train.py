@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..weighting._configs import TABLE2_CONFIGURATIONS, WeightingConfiguration
 from ._errors import CLIError
 from ._features import (
     MEL_KEYS,
@@ -32,14 +33,11 @@ from ._tables import align, check_training_labels, read_groups_csv, read_matrix_
 
 HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
 
-#: The weighting configurations of the paper's Table 2 (plus TF-IDF alone).
+#: The weighting configurations of the paper's Table 2 (defined once, in
+#: sktags.weighting), plus TF-IDF positive weights alone.
 WEIGHTINGS = {
-    "none": None,
-    "exact_match": {"negative": "exact_match", "positive": None},
-    "ignore_zeros": {"negative": "ignore_zeros", "positive": None},
-    "tfidf": {"negative": None, "positive": "tfidf"},
-    "exact_match+tfidf": {"negative": "exact_match", "positive": "tfidf"},
-    "ignore_zeros+tfidf": {"negative": "ignore_zeros", "positive": "tfidf"},
+    **TABLE2_CONFIGURATIONS,
+    "tfidf": WeightingConfiguration("tfidf", "Positive (TF-IDF)", None, "tfidf"),
 }
 
 
@@ -146,7 +144,7 @@ def run(args):
         )
         counts = C[pos]
     weighting_cfg = WEIGHTINGS[args.weighting]
-    if weighting_cfg and weighting_cfg["positive"] == "tfidf" and counts is None:
+    if weighting_cfg.needs_playlist_counts and counts is None:
         raise CLIError(f"--weighting {args.weighting} needs playlist counts: pass --counts CSV")
 
     ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else out.with_name(out.name + ".ckpt")
@@ -167,9 +165,8 @@ def run(args):
 
     from ..features import MelSpectrogramTransformer
     from ..models import CNNTagger
-    from ..weighting import ContextWeightEstimator
 
-    weighting = None if weighting_cfg is None else ContextWeightEstimator(**weighting_cfg)
+    weighting = weighting_cfg.make_estimator()
     tagger = CNNTagger(
         weighting=weighting,
         lr=args.lr,
