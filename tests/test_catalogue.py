@@ -204,3 +204,44 @@ def test_prefix_of_files_cuts_rows_of_files_not_done(tmp_path):
         [["file", "start"], ["a", "0"], ["a", "1"], ["b", "0"]])
     assert prefix_of_files(path, "csv", set()) == len("file,start\n")
     assert os.path.getsize(path) > keep
+
+
+def test_a_slow_consumer_keeps_a_bounded_number_of_tasks_ahead(monkeypatch):
+    """joblib dispatches on completion, not consumption: rounds must bound the backlog."""
+    import threading
+    import time
+
+    from sktags.inference import _catalogue
+
+    started = []
+    lock = threading.Lock()
+
+    def fake_group(transformer, paths):
+        with lock:
+            started.append(len(paths))
+        return [(np.zeros((1, 2, 3), dtype=np.float32), None) for _ in paths]
+
+    monkeypatch.setattr(_catalogue, "_decode_group", fake_group)
+    files = [f"f{i}.wav" for i in range(200)]
+    with joblib.parallel_config(backend="threading"):
+        stream = iter_spectrograms(MelSpectrogramTransformer(), files, n_jobs=2, chunk_size=1,
+                                   round_size=16)
+        first = next(stream)
+        time.sleep(0.5)  # the consumer is slow: the workers must not run far ahead
+        assert first[0] == 0
+        assert len(started) <= 16  # one round
+        rest = list(stream)
+    assert [p for p, _, _ in rest] == list(range(1, 200)) and sum(started) == 200
+
+
+def test_dask_backend_gives_the_same_spectrograms(audio):
+    distributed = pytest.importorskip("distributed")
+    files, bad = audio
+    mel = MelSpectrogramTransformer(**MEL)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with joblib.parallel_config(backend="dask"):
+            got = list(iter_spectrograms(mel, [bad, *files], chunk_size=2))
+    assert [g[0] for g in got] == list(range(len(files) + 1)) and got[0][2]
+    assert [e for _, _, e in got[1:]] == [None] * len(files), got
+    np.testing.assert_array_equal(np.stack([s for _, s, _ in got[1:]]), mel.transform(files))

@@ -65,24 +65,28 @@ def _decode_group(transformer, paths):
     file fails, each file is computed alone so that the others are kept and
     the failure is named.
     """
+    from joblib import parallel_config
     from sklearn.base import clone
 
     mel = clone(transformer).set_params(n_jobs=1, on_error="raise", verbose=0)
-    try:
-        out = mel.transform(list(paths))
-        return [(np.array(out[i], dtype=np.float32, copy=True), None) for i in range(len(paths))]
-    except Exception:  # noqa: BLE001 - one file at a time finds the culprit
-        pass
-    results = []
-    for path in paths:
+    # In this worker, whatever backend sent the task (Dask nests its own).
+    with parallel_config(backend="sequential"):
         try:
-            results.append((np.array(mel.transform([path])[0], dtype=np.float32), None))
-        except Exception as exc:  # noqa: BLE001 - reported as this file's failure
-            results.append((None, _one_line(exc)))
+            out = mel.transform(list(paths))
+            return [(np.array(out[i], dtype=np.float32), None) for i in range(len(paths))]
+        except Exception:  # noqa: BLE001 - one file at a time finds the culprit
+            pass
+        results = []
+        for path in paths:
+            try:
+                results.append((np.array(mel.transform([path])[0], dtype=np.float32), None))
+            except Exception as exc:  # noqa: BLE001 - reported as this file's failure
+                results.append((None, _one_line(exc)))
     return results
 
 
-def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CHUNK):
+def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CHUNK,
+                      round_size=128):
     """Log-mel spectrograms of many files, streamed in input order.
 
     Parameters
@@ -95,10 +99,15 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     n_jobs : int, default=None
         joblib workers (``None``: 1 unless in a :func:`joblib.parallel_config`
         context; -1: all cores). Tasks go through :class:`joblib.Parallel`,
-        so a Dask or Ray backend spreads them. Backends that cannot stream
-        results (``return_as="generator"``) get bounded rounds of tasks.
+        so a Dask or Ray backend spreads them. They run in rounds of
+        ``round_size`` files (at least four tasks per worker), so memory stays
+        bounded however slow the consumer; within a round results stream back
+        as they complete (except with a backend that cannot stream results,
+        ``return_as="generator"``, e.g. Ray's or ``multiprocessing``).
     chunk_size : int, default=4
         Files per task.
+    round_size : int, default=128
+        Files per round: the most spectrograms computed ahead of the consumer.
 
     Yields
     ------
@@ -131,20 +140,26 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     def tasks(selection):
         return (delayed(_decode_group)(transformer, paths) for _, paths in selection)
 
+    # Rounds of tasks, one after the other. joblib dispatches a new task
+    # whenever one completes, whether or not its result was consumed, so a
+    # single Parallel call over all files would pile up results whenever the
+    # consumer (the network) is slower than decoding. Within a round, results
+    # stream back while the remaining tasks run (a backend that cannot stream,
+    # e.g. Ray's or "multiprocessing", returns the round at once).
+    step = max(4 * n_workers, -(-int(round_size) // chunk_size))
     try:
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
-        rounds = [(groups, parallel)]
+        Parallel(n_jobs=n_jobs, return_as="generator")
+        return_as = "generator"
     except ValueError as exc:
         if "return_as" not in str(exc):
             raise
-        # A backend without streaming results: bounded rounds of tasks.
-        step = 2 * n_workers
-        parallel = Parallel(n_jobs=n_jobs, return_as="list")
-        rounds = [(groups[k : k + step], parallel) for k in range(0, len(groups), step)]
-    for selection, parallel in rounds:
-        for (start, _), results in zip(selection, parallel(tasks(selection))):
-            for j, (spec, error) in enumerate(results):
-                yield start + j, spec, error
+        return_as = "list"
+    for k in range(0, len(groups), step):
+        selection = groups[k : k + step]
+        results = Parallel(n_jobs=n_jobs, return_as=return_as)(tasks(selection))
+        for (first, _), group in zip(selection, results):
+            for j, (spec, error) in enumerate(group):
+                yield first + j, spec, error
 
 
 def move_to_device(tagger, device):
@@ -286,8 +301,9 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
             yield result
         pending.clear()
 
-    for position, spec, error in iter_spectrograms(mel, files, n_jobs=n_jobs,
-                                                   chunk_size=chunk_size):
+    stream = iter_spectrograms(mel, files, n_jobs=n_jobs, chunk_size=chunk_size,
+                               round_size=4 * int(batch_size))
+    for position, spec, error in stream:
         pending.append((position, spec, error))
         n_ok += error is None
         # a batch of clips, or many failures in a row: either way bounded
