@@ -299,3 +299,37 @@ def test_resume_refuses_an_output_of_another_kind(capsys, data, tmp_path):
                                    "--resume"])
     _one_line_error(status, err, "cannot be resumed")
     assert out.read_text() == "file,rank,context\nx.wav,1,party\n"
+
+
+def test_embed_plumbing_with_a_stand_in_transform(capsys, data, tmp_path, monkeypatch):
+    """Order, batching, failed rows (NaN + index) and the index format of ``sktags embed``.
+
+    The tagger's ``transform`` is replaced by a stand-in computed independently
+    (the log-mel mean per band), so this runs whatever the tagger offers.
+    """
+    def stand_in(self, X):
+        X = np.stack(list(X)) if X.dtype == object else np.asarray(X)
+        return X.mean(axis=(1, 3)).astype(np.float32)
+
+    monkeypatch.setattr(CNNTagger, "transform", stand_in, raising=False)
+    files = data["files"][:5]
+    out = tmp_path / "emb.npy"
+    status, stdout, err = _run(capsys, ["embed", str(data["model"]), *files[:2], data["broken"],
+                                        *files[2:], "-o", str(out), "--batch-size", "2",
+                                        "--device", "cpu"])
+    assert status == 0, err
+    E = np.load(out)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["ids"] == ["t00", "t01", "broken", "t02", "t03", "t04"]
+    assert meta["failed"] == [2] and "broken.wav" in meta["errors"][0]
+    assert meta["shape"] == [6, 16] and meta["transformer"]["n_mels"] == 16
+    mel = load_model(data["model"])["pipeline"].named_steps["mel"]
+    np.testing.assert_allclose(np.delete(E, 2, axis=0), mel.transform(files).mean(axis=(1, 3)),
+                               rtol=1e-6)
+    assert np.isnan(E[2]).all() and "NaN" in err
+    status, _, err = _run(capsys, ["embed", str(data["model"]), files[0], "-o", str(data["model"])])
+    _one_line_error(status, err, ".npy")
+    status, _, err = _run(capsys, ["embed", str(data["model"]), data["broken"], "-o",
+                                   str(tmp_path / "none.npy")])
+    _one_line_error(status, err, "none of the 1 files")
+    assert not (tmp_path / "none.npy").exists() and not (tmp_path / "none.json").exists()
