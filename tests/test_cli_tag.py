@@ -177,7 +177,9 @@ def test_whole_track_and_device_errors(capsys, data):
                                    "--format", "jsonl"])
     assert status == 0 and json.loads(out)["status"] == "ok"
     status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--resume"])
-    assert status == 1 and "--resume needs -o" in err
+    assert status == 2 and "--resume needs -o" in err and len(err.strip().splitlines()) == 1
+    status, _, err = _run(capsys, ["tag", str(data["model"])])
+    assert status == 2 and "--files-from" in err
 
 
 @pytest.mark.skipif(not hasattr(CNNTagger, "predict_proba_windows"),

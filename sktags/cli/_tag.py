@@ -266,6 +266,12 @@ def _feature_results(X, meta, files, tagger, batch_size, windows):
 # --------------------------------------------------------------------------- run
 
 
+def _usage(message):
+    """A usage error: one line on stderr, exit status 2 (as argparse's)."""
+    print(f"sktags tag: error: {message} (see 'sktags tag --help')", file=sys.stderr)
+    return 2
+
+
 def run(args):
     from ..inference import move_to_device, prefix_of_files, read_done, tag_files
 
@@ -275,12 +281,12 @@ def run(args):
         raise CLIError(f"--batch-size must be at least 1, got {args.batch_size}")
     fmt = args.format or _BY_SUFFIX.get(Path(args.output or "").suffix.lower(), "table")
     if args.resume and (not args.output or fmt not in _STREAMED):
-        raise CLIError("--resume needs -o FILE in csv or jsonl format")
+        return _usage("--resume needs -o FILE in csv or jsonl format")
     for out in (args.output, args.taggram):
         if out:
             check_output_path(out)
     if not args.inputs and not args.files_from:
-        raise CLIError("give audio files or folders, or --files-from LIST")
+        return _usage("give audio files or folders, or --files-from LIST")
     features = len(args.inputs) == 1 and Path(args.inputs[0]).suffix == ".npy"
     if any(Path(i).suffix == ".npy" for i in args.inputs) and (len(args.inputs) > 1 or args.files_from):
         raise CLIError("a feature file (.npy) must be the only input; tag audio files separately")
