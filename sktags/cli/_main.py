@@ -5,10 +5,10 @@ import os
 import sys
 
 from .._version import __version__
-from . import _demo, _evaluate, _extract, _fetch, _tag, _train
+from . import _demo, _embed, _evaluate, _extract, _fetch, _tag, _train
 from ._common import CLIError
 
-_COMMANDS = (_extract, _train, _tag, _evaluate, _fetch, _demo)
+_COMMANDS = (_extract, _train, _tag, _embed, _evaluate, _fetch, _demo)
 
 _DESCRIPTION = """\
 Context auto-tagging of music audio (Ibrahim et al., ICASSP 2020).

@@ -1,0 +1,316 @@
+"""Tag (or embed) any number of audio files with a fitted pipeline, streaming.
+
+Files are decoded and turned into log-mel spectrograms by joblib tasks of a
+few files each; the tagger's forward pass runs in the calling process, in
+batches; results are yielded one file at a time, in input order. Memory is
+bounded by the tasks in flight and one batch, whatever the number of files.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_DEFAULT_CHUNK = 4
+
+
+@dataclass
+class TagResult:
+    """The outcome for one file.
+
+    Attributes
+    ----------
+    position : int
+        Position of the file in the input sequence.
+    file : str
+        The file, as given.
+    error : str or None
+        One-line message when the file could not be decoded (then every
+        other field is None), else None.
+    proba : ndarray of shape (n_labels,) or None
+        Probability of each label (the mean over windows for a windowed model).
+    predicted : ndarray of shape (n_labels,), bool, or None
+        ``proba >= thresholds_`` of the tagger, what ``predict`` decides.
+    window_starts : ndarray of shape (n_windows,) or None
+        Start frame of each window (with ``windows=True``).
+    window_proba : ndarray of shape (n_windows, n_labels) or None
+        Probabilities of each window (with ``windows=True``).
+    embedding : ndarray of shape (d,), float32, or None
+        ``tagger.transform`` of the file (with ``embed=True``).
+    """
+
+    position: int
+    file: str
+    error: str = None
+    proba: np.ndarray = field(default=None, repr=False)
+    predicted: np.ndarray = field(default=None, repr=False)
+    window_starts: np.ndarray = field(default=None, repr=False)
+    window_proba: np.ndarray = field(default=None, repr=False)
+    embedding: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def ok(self):
+        """True when the file was decoded and tagged."""
+        return self.error is None
+
+
+def _one_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _decode_group(transformer, paths):
+    """Spectrograms of a few files: ``[(array (1, n_mels, n_frames) or None, error or None)]``.
+
+    Runs in a joblib worker. The whole group is computed at once; when any
+    file fails, each file is computed alone so that the others are kept and
+    the failure is named.
+    """
+    from joblib import parallel_config
+    from sklearn.base import clone
+
+    mel = clone(transformer).set_params(n_jobs=1, on_error="raise", verbose=0)
+    # In this worker, whatever backend sent the task (Dask nests its own).
+    with parallel_config(backend="sequential"):
+        try:
+            out = mel.transform(list(paths))
+            return [(np.array(out[i], dtype=np.float32), None) for i in range(len(paths))]
+        except Exception:  # noqa: BLE001 - one file at a time finds the culprit
+            pass
+        results = []
+        for path in paths:
+            try:
+                results.append((np.array(mel.transform([path])[0], dtype=np.float32), None))
+            except Exception as exc:  # noqa: BLE001 - reported as this file's failure
+                results.append((None, _one_line(exc)))
+    return results
+
+
+def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CHUNK,
+                      round_size=128):
+    """Log-mel spectrograms of many files, streamed in input order.
+
+    Parameters
+    ----------
+    transformer : MelSpectrogramTransformer
+        The front end (its ``n_jobs`` and ``on_error`` are ignored: each
+        task runs one file after another, and failures are yielded).
+    files : sequence of str or os.PathLike
+        Audio files.
+    n_jobs : int, default=None
+        joblib workers (``None``: 1 unless in a :func:`joblib.parallel_config`
+        context; -1: all cores). Tasks go through :class:`joblib.Parallel`,
+        so a Dask or Ray backend spreads them. They run in rounds of
+        ``round_size`` files (at least four tasks per worker), so memory stays
+        bounded however slow the consumer; within a round results stream back
+        as they complete (except with a backend that cannot stream results,
+        ``return_as="generator"``, e.g. Ray's or ``multiprocessing``).
+    chunk_size : int, default=4
+        Files per task.
+    round_size : int, default=128
+        Files per round: the most spectrograms computed ahead of the consumer.
+
+    Yields
+    ------
+    position : int
+    spectrogram : ndarray of shape (1, n_mels, n_frames), float32, or None
+    error : str or None
+        One-line message when the file could not be decoded.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile, soundfile as sf
+    >>> from sktags.features import MelSpectrogramTransformer
+    >>> from sktags.inference import iter_spectrograms
+    >>> d = tempfile.mkdtemp()
+    >>> sf.write(os.path.join(d, "a.wav"), np.zeros(22050, dtype=np.float32), 22050)
+    >>> mel = MelSpectrogramTransformer(offset=0.0, duration=1.0, n_mels=16)
+    >>> [(i, None if s is None else s.shape, e is not None) for i, s, e in
+    ...  iter_spectrograms(mel, [os.path.join(d, "a.wav"), os.path.join(d, "missing.wav")])]
+    [(0, (1, 16, 22), False), (1, None, True)]
+    """
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    files = [str(f) for f in files]
+    chunk_size = max(1, int(chunk_size))
+    groups = [(k, files[k : k + chunk_size]) for k in range(0, len(files), chunk_size)]
+    if not groups:
+        return
+    n_workers = max(1, effective_n_jobs(n_jobs))
+
+    def tasks(selection):
+        return (delayed(_decode_group)(transformer, paths) for _, paths in selection)
+
+    # Rounds of tasks, one after the other. joblib dispatches a new task
+    # whenever one completes, whether or not its result was consumed, so a
+    # single Parallel call over all files would pile up results whenever the
+    # consumer (the network) is slower than decoding. Within a round, results
+    # stream back while the remaining tasks run (a backend that cannot stream,
+    # e.g. Ray's or "multiprocessing", returns the round at once).
+    step = max(4 * n_workers, -(-int(round_size) // chunk_size))
+    try:
+        Parallel(n_jobs=n_jobs, return_as="generator")
+        return_as = "generator"
+    except ValueError as exc:
+        if "return_as" not in str(exc):
+            raise
+        return_as = "list"
+    for k in range(0, len(groups), step):
+        selection = groups[k : k + step]
+        results = Parallel(n_jobs=n_jobs, return_as=return_as)(tasks(selection))
+        for (first, _), group in zip(selection, results):
+            for j, (spec, error) in enumerate(group):
+                yield first + j, spec, error
+
+
+def move_to_device(tagger, device):
+    """Move a fitted :class:`~sktags.CNNTagger` to ``device``, in place.
+
+    A model trained on one device (a GPU) is used on another (the CPU, or
+    another GPU). The device is validated as by the tagger (a bad or absent
+    one is a :class:`ValueError` naming it).
+
+    Parameters
+    ----------
+    tagger : CNNTagger
+        Fitted.
+    device : str or None
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... None leaves it.
+
+    Returns
+    -------
+    tagger : CNNTagger
+    """
+    if device is None:
+        return tagger
+    tagger.set_params(device=device)
+    from ..models._validation import resolve_device
+
+    resolved = resolve_device(device)
+    net = tagger.net_
+    net.device = resolved
+    for name in ("module_", "criterion_"):
+        part = getattr(net, name, None)
+        if part is not None and hasattr(part, "to"):
+            part.to(resolved)
+    tagger.device_ = resolved
+    return tagger
+
+
+def _as_batch(specs):
+    """A 4-D array when every clip has the same shape, else a 1-D object array."""
+    if len({s.shape for s in specs}) == 1:
+        return np.stack(specs)
+    batch = np.empty(len(specs), dtype=object)
+    for i, s in enumerate(specs):
+        batch[i] = s
+    return batch
+
+
+def _windows(tagger, X):
+    """``[(starts, proba (k, m))]`` per clip; one window at 0 for a whole-input model."""
+    if hasattr(tagger, "predict_proba_windows"):
+        return [(np.asarray(s), np.asarray(p, dtype=np.float64))
+                for s, p in tagger.predict_proba_windows(X)]
+    proba = np.asarray(tagger.predict_proba(X), dtype=np.float64)
+    return [(np.zeros(1, dtype=np.int64), p[None]) for p in proba]
+
+
+def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAULT_CHUNK,
+              windows=False, embed=False, tag=True):
+    """Tag many audio files with a fitted pipeline, one result at a time.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+    files : sequence of str or os.PathLike
+        Audio files. Undecodable ones give a failed :class:`TagResult`.
+    batch_size : int, default=32
+        Clips per forward pass of the network (in this process).
+    n_jobs : int, default=None
+        joblib workers decoding files (see :func:`iter_spectrograms`).
+    chunk_size : int, default=4
+        Files per joblib task.
+    windows : bool, default=False
+        Also give each window's probabilities (``predict_proba_windows``);
+        the file's probability is then the mean of its windows'.
+    embed : bool, default=False
+        Also give ``tagger.transform`` (embeddings).
+    tag : bool, default=True
+        Compute probabilities (False with ``embed=True`` gives embeddings only).
+
+    Yields
+    ------
+    result : TagResult
+        One per file, in input order.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile, soundfile as sf
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sktags import CNNTagger, MelSpectrogramTransformer
+    >>> from sktags.inference import tag_files
+    >>> d = tempfile.mkdtemp()
+    >>> rng = np.random.default_rng(0)
+    >>> files = []
+    >>> for i in range(4):
+    ...     files.append(os.path.join(d, f"{i}.wav"))
+    ...     sf.write(files[-1], rng.normal(0, 0.1, 22050).astype(np.float32), 22050)
+    >>> pipe = Pipeline([("mel", MelSpectrogramTransformer(offset=0.0, duration=1.0, n_mels=16)),
+    ...                  ("tagger", CNNTagger(filters=(2, 2, 2, 2), hidden_units=4,
+    ...                                       max_epochs=1, valid_size=None,
+    ...                                       random_state=0))])
+    >>> pipe = pipe.fit(files, np.array([[1, 0], [0, 1], [1, 1], [0, 0]]))
+    >>> results = list(tag_files(pipe, files + [os.path.join(d, "missing.wav")]))
+    >>> [r.ok for r in results]
+    [True, True, True, True, False]
+    >>> np.allclose([r.proba for r in results[:4]], pipe.predict_proba(files))
+    True
+    """
+    mel = pipeline.named_steps["mel"]
+    tagger = pipeline.named_steps["tagger"]
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    files = [str(f) for f in files]
+    thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
+    pending = []  # (position, spectrogram or None, error)
+    n_ok = 0
+
+    def flush():
+        specs = [s for _, s, e in pending if e is None]
+        out = {}
+        if specs:
+            X = _as_batch(specs)
+            if tag and windows:
+                out["win"] = _windows(tagger, X)
+                out["proba"] = [p.mean(axis=0) for _, p in out["win"]]
+            elif tag:
+                out["proba"] = list(np.asarray(tagger.predict_proba(X), dtype=np.float64))
+            if embed:
+                out["emb"] = list(np.asarray(tagger.transform(X), dtype=np.float32))
+        k = 0
+        for position, _, error in pending:
+            result = TagResult(position, files[position], error)
+            if error is None:
+                if tag:
+                    result.proba = out["proba"][k]
+                    result.predicted = result.proba >= thresholds
+                if "win" in out:
+                    result.window_starts, result.window_proba = out["win"][k]
+                if embed:
+                    result.embedding = out["emb"][k]
+                k += 1
+            yield result
+        pending.clear()
+
+    stream = iter_spectrograms(mel, files, n_jobs=n_jobs, chunk_size=chunk_size,
+                               round_size=4 * int(batch_size))
+    for position, spec, error in stream:
+        pending.append((position, spec, error))
+        n_ok += error is None
+        # a batch of clips, or many failures in a row: either way bounded
+        if n_ok >= batch_size or len(pending) >= 4 * batch_size:
+            yield from flush()
+            n_ok = 0
+    if pending:
+        yield from flush()

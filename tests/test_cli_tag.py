@@ -1,0 +1,337 @@
+"""``sktags tag`` at catalogue scale and ``sktags embed``: streaming, resume, failures, safety."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sktags import CNNTagger
+from sktags.cli import main
+from sktags.cli._common import load_model
+
+TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(capsys, argv):
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _one_line_error(status, err, *needles):
+    assert status == 1, err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """16 short WAV clips with labels, a broken file, and a tiny model trained by the CLI."""
+    from sktags.demo import make_context_mixtures
+
+    root = tmp_path_factory.mktemp("tagcli")
+    mix = make_context_mixtures(16, clip_duration=1.0, random_state=0)
+    audio = root / "audio"
+    audio.mkdir()
+    ids = [f"t{i:02d}" for i in range(len(mix.data))]
+    for tid, y in zip(ids, mix.data):
+        sf.write(audio / f"{tid}.wav", y, mix.sr)
+    names = list(mix.target_names)
+    labels = root / "labels.csv"
+    with open(labels, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["song_id", *names])
+        w.writerows([t, *map(int, r)] for t, r in zip(ids, mix.target_observed))
+    model = root / "model.sktags"
+    assert main(["train", str(audio), "--labels", str(labels), "--weighting", "none",
+                 "--epochs", "1", "--batch-size", "8", "-q", "-o", str(model), *TINY_MEL]) == 0
+    broken = root / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEfmt not really" * 20)
+    files = sorted(str(p) for p in audio.glob("*.wav"))
+    return {"root": root, "audio": audio, "files": files, "names": names, "model": model,
+            "broken": str(broken)}
+
+
+def _expected(data, files):
+    pipeline = load_model(data["model"])["pipeline"]
+    return pipeline.predict_proba(files), pipeline.named_steps["tagger"].thresholds_
+
+
+def _read_csv(path_or_text):
+    text = Path(path_or_text).read_text() if isinstance(path_or_text, Path) else path_or_text
+    return list(csv.DictReader(text.splitlines()))
+
+
+def test_csv_is_one_row_per_file_with_status(capsys, data, tmp_path):
+    files = data["files"][:5]
+    inputs = [files[0], data["broken"], *files[1:]]
+    out = tmp_path / "tags.csv"
+    status, stdout, err = _run(capsys, ["tag", str(data["model"]), *inputs, "-o", str(out),
+                                        "--batch-size", "2", "-k", "2"])
+    assert status == 0, err
+    assert "1 could not be decoded" in stdout
+    rows = _read_csv(out)
+    assert [r["file"] for r in rows] == inputs  # one row per file, in input order
+    P, thresholds = _expected(data, files)
+    names = data["names"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == 5
+    for r, p in zip(ok, P):
+        np.testing.assert_allclose([float(r[n]) for n in names], p, atol=1e-6)
+        order = np.argsort(-p, kind="stable")
+        assert r["top"] == ";".join(names[j] for j in order[:2])
+        assert r["predicted"] == ";".join(names[j] for j in order if p[j] >= thresholds[j])
+        assert r["error"] == ""
+    failed = rows[1]
+    assert failed["status"] == "failed" and "broken.wav" in failed["error"]
+    assert all(failed[n] == "" for n in names) and failed["predicted"] == ""
+
+
+def test_jsonl_json_and_table_report_failures(capsys, data, tmp_path):
+    inputs = [data["files"][0], data["broken"]]
+    out = tmp_path / "tags.jsonl"
+    assert _run(capsys, ["tag", str(data["model"]), *inputs, "-o", str(out)])[0] == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["status"] for x in lines] == ["ok", "failed"]
+    assert "tags" not in lines[1] and lines[1]["error"]
+    P, _ = _expected(data, inputs[:1])
+    got = {t["context"]: t["probability"] for t in lines[0]["tags"]}
+    np.testing.assert_allclose([got[n] for n in data["names"]], P[0], atol=1e-6)
+    status, stdout, err = _run(capsys, ["tag", str(data["model"]), *inputs, "--format", "json"])
+    assert status == 0 and [x["status"] for x in json.loads(stdout)] == ["ok", "failed"]
+    assert "could not be decoded" in err
+    status, stdout, _ = _run(capsys, ["tag", str(data["model"]), *inputs])
+    assert "FAILED" in stdout and "decision threshold" in stdout
+    assert "\r" not in err and "\x1b" not in err  # no progress line when not a terminal
+
+
+def test_files_from_a_list(capsys, data, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("\n".join([data["files"][2], "", str(tmp_path / "gone.mp3"),
+                                  data["files"][3]]) + "\n")
+    status, stdout, _ = _run(capsys, ["tag", str(data["model"]), "--files-from", str(listing),
+                                      "--format", "csv"])
+    assert status == 0
+    rows = _read_csv(stdout)
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    assert rows[1]["file"].endswith("gone.mp3")
+
+
+def test_output_that_is_an_input_is_refused_before_any_work(capsys, data, tmp_path):
+    model = tmp_path / "m.sktags"
+    model.write_bytes(data["model"].read_bytes())
+    before = model.read_bytes()
+    wav = data["files"][0]
+    status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(model)])
+    _one_line_error(status, err, "m.sktags", "input")
+    link = tmp_path / "out.csv"
+    link.symlink_to(model)
+    status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(link), "--format", "csv"])
+    _one_line_error(status, err, "input")
+    status, _, err = _run(capsys, ["tag", str(model), wav, "--taggram", str(model)])
+    _one_line_error(status, err, "input")
+    status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(tmp_path / "a.csv"),
+                                   "--taggram", str(tmp_path / "a.csv")])
+    _one_line_error(status, err, "same file")
+    audio_copy = tmp_path / "x.wav"
+    audio_copy.write_bytes(Path(wav).read_bytes())
+    status, _, err = _run(capsys, ["tag", str(model), str(tmp_path), "-o", str(audio_copy),
+                                   "--format", "csv"])
+    _one_line_error(status, err, "input")
+    assert model.read_bytes() == before
+    assert audio_copy.read_bytes() == Path(wav).read_bytes()
+
+
+def test_taggram_rows_per_window(capsys, data, tmp_path):
+    files = data["files"][:3]
+    gram, out = tmp_path / "gram.csv", tmp_path / "tags.csv"
+    status, _, err = _run(capsys, ["tag", str(data["model"]), *files, data["broken"],
+                                   "--taggram", str(gram), "-o", str(out)])
+    assert status == 0, err
+    rows = _read_csv(gram)
+    summary = {r["file"]: r for r in _read_csv(out)}
+    assert [r["file"] for r in rows] == files  # a whole-excerpt model: one window at 0 s
+    for r in rows:
+        assert float(r["start"]) == 0.0
+        assert all(r[n] == summary[r["file"]][n] for n in data["names"])
+
+
+def test_whole_track_and_device_errors(capsys, data):
+    wav = data["files"][0]
+    status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--whole-track"])
+    _one_line_error(status, err, "--crop-frames")
+    status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--device", "tpu9"])
+    _one_line_error(status, err, "tpu9")
+    status, out, _ = _run(capsys, ["tag", str(data["model"]), wav, "--device", "cpu",
+                                   "--format", "jsonl"])
+    assert status == 0 and json.loads(out)["status"] == "ok"
+    status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--resume"])
+    assert status == 2 and "--resume needs -o" in err and len(err.strip().splitlines()) == 1
+    status, _, err = _run(capsys, ["tag", str(data["model"])])
+    assert status == 2 and "--files-from" in err
+
+
+@pytest.mark.skipif(not hasattr(CNNTagger, "predict_proba_windows"),
+                    reason="needs crop windows (merged later)")
+def test_whole_track_taggram_of_a_crop_model(capsys, data, tmp_path):
+    from sktags.cli._common import save_model
+    from sktags.features import MelSpectrogramTransformer
+
+    bundle = load_model(data["model"])
+    pipeline = bundle["pipeline"]
+    mel = MelSpectrogramTransformer(offset=0.0, duration=1.0, n_mels=16)
+    from sklearn.pipeline import Pipeline
+
+    tagger = CNNTagger(module="short_chunk", crop_frames=16, crop_hop=8, max_epochs=1,
+                       valid_size=None, random_state=0)
+    Y = pipeline.predict(data["files"])
+    crop = Pipeline([("mel", mel), ("tagger", tagger)]).fit(data["files"], Y)
+    model = tmp_path / "crop.sktags"
+    save_model(model, {**bundle, "pipeline": crop})
+    gram = tmp_path / "gram.csv"
+    long_clip = tmp_path / "long.wav"
+    y = np.concatenate([sf.read(f)[0] for f in data["files"][:3]])
+    sf.write(long_clip, y, 22050)
+    status, out, err = _run(capsys, ["tag", str(model), str(long_clip), "--whole-track",
+                                     "--taggram", str(gram), "--format", "csv"])
+    assert status == 0, err
+    whole = MelSpectrogramTransformer(offset=0.0, duration=None, n_mels=16).transform([str(long_clip)])
+    [(starts, proba)] = tagger.predict_proba_windows(whole)
+    rows = _read_csv(gram)
+    np.testing.assert_allclose([float(r["start"]) for r in rows], starts * 1024 / 22050, atol=1e-3)
+    np.testing.assert_allclose([[float(r[n]) for n in data["names"]] for r in rows], proba,
+                               atol=1e-6)
+    summary = _read_csv(out)[0]
+    np.testing.assert_allclose([float(summary[n]) for n in data["names"]], proba.mean(axis=0),
+                               atol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(CNNTagger, "transform"), reason="needs embeddings (merged later)")
+def test_embed_writes_embeddings_and_index(capsys, data, tmp_path):
+    files = data["files"][:4]
+    out = tmp_path / "emb.npy"
+    status, _, err = _run(capsys, ["embed", str(data["model"]), *files[:2], data["broken"],
+                                   *files[2:], "-o", str(out), "--batch-size", "3"])
+    assert status == 0, err
+    E = np.load(out)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["ids"] == ["t00", "t01", "broken", "t02", "t03"] and meta["failed"] == [2]
+    assert len(meta["errors"]) == 1
+    pipeline = load_model(data["model"])["pipeline"]
+    expected = pipeline.named_steps["tagger"].transform(pipeline[:-1].transform(files))
+    np.testing.assert_allclose(np.delete(E, 2, axis=0), expected, atol=1e-6)
+    assert np.isnan(E[2]).all() and E.dtype == np.float32
+
+
+def _csv_by_file(path):
+    rows = _read_csv(path)
+    return {r["file"]: r for r in rows}, [r["file"] for r in rows]
+
+
+def test_killed_run_resumes_without_duplicates(capsys, data, tmp_path):
+    """SIGKILL mid-run, then --resume: every file once, values equal to a clean run."""
+    many = tmp_path / "many"
+    many.mkdir()
+    sources = [*data["files"], data["broken"]]
+    for k in range(300):
+        os.symlink(sources[k % len(sources)], many / f"f{k:03d}.wav")
+    clean = tmp_path / "clean.csv"
+    assert _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(clean), "-q",
+                         "--batch-size", "4"])[0] == 0
+    expected, order = _csv_by_file(clean)
+    assert len(order) == 300
+
+    out = tmp_path / "tags.csv"
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "sktags", "tag", str(data["model"]), str(many),
+                             "-o", str(out), "--batch-size", "1", "-q"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.exists() and out.read_bytes().count(b"\n") > 6:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, proc.stderr.read().decode()  # still running: killed mid-run
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    partial, _ = _csv_by_file(out) if out.stat().st_size else ({}, [])
+    assert 0 < len(partial) < 300
+    # a torn last row, as a kill in the middle of a write leaves it
+    with open(out, "ab") as fh:
+        fh.write(b"/torn/row.wav,ok,,gen")
+    status, stdout, err = _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(out),
+                                        "--resume", "--batch-size", "4"])
+    assert status == 0, err
+    assert "already done" in stdout
+    got, got_order = _csv_by_file(out)
+    assert sorted(got_order) == sorted(order) and len(got_order) == 300  # each exactly once
+    names = data["names"]
+    for f in order:
+        assert got[f]["status"] == expected[f]["status"]
+        assert got[f]["predicted"] == expected[f]["predicted"]
+        if expected[f]["status"] == "ok":
+            np.testing.assert_allclose([float(got[f][n]) for n in names],
+                                       [float(expected[f][n]) for n in names], atol=2e-6)
+    # resuming a complete output does nothing more
+    before = out.read_bytes()
+    assert _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(out), "--resume"])[0] == 0
+    assert out.read_bytes() == before
+
+
+def test_resume_refuses_an_output_of_another_kind(capsys, data, tmp_path):
+    out = tmp_path / "other.csv"
+    out.write_text("file,rank,context\nx.wav,1,party\n")
+    status, _, err = _run(capsys, ["tag", str(data["model"]), data["files"][0], "-o", str(out),
+                                   "--resume"])
+    _one_line_error(status, err, "cannot be resumed")
+    assert out.read_text() == "file,rank,context\nx.wav,1,party\n"
+
+
+def test_embed_plumbing_with_a_stand_in_transform(capsys, data, tmp_path, monkeypatch):
+    """Order, batching, failed rows (NaN + index) and the index format of ``sktags embed``.
+
+    The tagger's ``transform`` is replaced by a stand-in computed independently
+    (the log-mel mean per band), so this runs whatever the tagger offers.
+    """
+    def stand_in(self, X):
+        X = np.stack(list(X)) if X.dtype == object else np.asarray(X)
+        return X.mean(axis=(1, 3)).astype(np.float32)
+
+    monkeypatch.setattr(CNNTagger, "transform", stand_in, raising=False)
+    files = data["files"][:5]
+    out = tmp_path / "emb.npy"
+    status, stdout, err = _run(capsys, ["embed", str(data["model"]), *files[:2], data["broken"],
+                                        *files[2:], "-o", str(out), "--batch-size", "2",
+                                        "--device", "cpu"])
+    assert status == 0, err
+    E = np.load(out)
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["ids"] == ["t00", "t01", "broken", "t02", "t03", "t04"]
+    assert meta["failed"] == [2] and "broken.wav" in meta["errors"][0]
+    assert meta["shape"] == [6, 16] and meta["transformer"]["n_mels"] == 16
+    mel = load_model(data["model"])["pipeline"].named_steps["mel"]
+    np.testing.assert_allclose(np.delete(E, 2, axis=0), mel.transform(files).mean(axis=(1, 3)),
+                               rtol=1e-6)
+    assert np.isnan(E[2]).all() and "NaN" in err
+    status, _, err = _run(capsys, ["embed", str(data["model"]), files[0], "-o", str(data["model"])])
+    _one_line_error(status, err, ".npy")
+    status, _, err = _run(capsys, ["embed", str(data["model"]), data["broken"], "-o",
+                                   str(tmp_path / "none.npy")])
+    _one_line_error(status, err, "none of the 1 files")
+    assert not (tmp_path / "none.npy").exists() and not (tmp_path / "none.json").exists()
