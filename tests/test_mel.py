@@ -204,60 +204,97 @@ def test_bad_files_raise_value_error_naming_file_and_position(audio, tmp_path):
         assert "Traceback" not in str(info.value)
 
 
-def test_on_error_zeros_warns_once_and_records_positions(audio, tmp_path):
+def test_on_error_zeros_warns_once_and_reports_positions_without_mutating(audio, tmp_path):
+    from sktags.features import AudioDecodeWarning
+
     good = str(audio / TRUMPET)
     garbage = tmp_path / "garbage.ogg"
     garbage.write_bytes(b"OggS" + os.urandom(500))
     missing = str(tmp_path / "missing.flac")
     mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0, on_error="zeros")
+    before = pickle.dumps(mel)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = mel.transform([missing, good, garbage, good])
-    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    assert len(messages) == 1
-    assert "2 of 4" in messages[0] and missing in messages[0] and str(garbage) in messages[0]
-    np.testing.assert_array_equal(mel.failed_indices_, [0, 2])
+    decode = [w.message for w in caught if w.category is AudioDecodeWarning]
+    assert len(caught) == len(decode) == 1
+    message = str(decode[0])
+    assert "2 of 4" in message and missing in message and str(garbage) in message
+    np.testing.assert_array_equal(decode[0].failed, [0, 2])
+    assert len(decode[0].errors) == 2 and all("\n" not in e for e in decode[0].errors)
+    assert missing in decode[0].errors[0] and str(garbage) in decode[0].errors[1]
+    assert pickle.dumps(mel) == before  # the estimator is not modified
+    assert not [k for k in vars(mel) if k.endswith("_")]
     assert not got[[0, 2]].any()
     ref = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0).transform([good])
     np.testing.assert_array_equal(got[1], ref[0])
     np.testing.assert_array_equal(got[3], ref[0])
-    # the attribute describes the last transform
+    # extract() returns the same record beside the same features
+    with pytest.warns(AudioDecodeWarning):
+        result = mel.extract([missing, good, garbage, good])
+    np.testing.assert_array_equal(result.features, got)
+    assert result.failed.dtype == np.int64 and result.failed.tolist() == [0, 2]
+    assert result.errors == decode[0].errors
+    # no failure: no warning, an empty record
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mel.transform([good])
-    assert mel.failed_indices_.shape == (0,)
-    # on_error="raise" records nothing, and drops the record of an earlier transform
-    with pytest.warns(UserWarning, match="1 of 1"):
-        mel.transform([missing])
-    mel.set_params(on_error="raise").transform([good])
-    assert not hasattr(mel, "failed_indices_")
-    with pytest.warns(UserWarning):
-        mel.set_params(on_error="zeros").transform([missing])
+        assert mel.extract([good]).failed.shape == (0,)
     with pytest.raises(ValueError, match="missing.flac"):
         mel.set_params(on_error="raise").transform([missing])
-    assert not hasattr(mel, "failed_indices_")
+
+
+def test_many_failures_are_all_reported_and_listed_briefly(tmp_path):
+    """Twelve bad files: every one in .failed/.errors; the warning lists ten."""
+    from sktags.features import AudioDecodeWarning
+
+    X = [str(tmp_path / f"missing{k}.wav") for k in range(12)] + [np.zeros(800, np.float32)]
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=0.1, on_error="zeros")
+    with pytest.warns(AudioDecodeWarning, match="and 2 more") as caught:
+        result = mel.extract(X)
+    assert result.failed.tolist() == list(range(12)) and len(result.errors) == 12
+    assert caught[0].message.failed.tolist() == list(range(12))
+
+
+def test_transform_is_thread_safe_with_failures(audio, tmp_path):
+    """One transformer shared by threads: each call gets its own record."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = str(audio / TRUMPET)
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=0.5, on_error="zeros")
+    batches = [[good] * k + [str(tmp_path / f"bad{k}.wav")] + [good] for k in range(6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(mel.extract, batches))
+    assert [r.failed.tolist() for r in results] == [[k] for k in range(6)]
+    assert all(f"bad{k}.wav" in r.errors[0] for k, r in enumerate(results))
 
 
 # --------------------------------------------------------------- conventions
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(sr=0), "sr must be a positive integer"),
-        (dict(n_mels=2.5), "n_mels must be a positive integer"),
-        (dict(hop_length=True), "hop_length"),
-        (dict(offset=-1.0), "offset must be a finite number"),
-        (dict(duration=float("nan")), "duration must be a finite number"),
+        (dict(sr=0), "'sr' parameter .* must be an int in the range"),
+        (dict(n_mels=2.5), "'n_mels' parameter .* must be an int"),
+        (dict(hop_length=True), "'hop_length' parameter .* not a bool"),
+        (dict(offset=-1.0), "'offset' parameter .* must be a float in the range"),
+        (dict(offset=float("inf")), "'offset' parameter .* Got inf"),
+        (dict(duration=float("nan")), "'duration' parameter .* must be a float"),
+        (dict(duration=0.0), "'duration' parameter .* or None"),
         (dict(duration=1e-6), "holds no sample"),
-        (dict(compression="log"), "compression must be one of"),
-        (dict(on_error="skip"), "on_error"),
-        (dict(n_jobs=0), "n_jobs"),
-        (dict(memory=3), "memory must be None"),
+        (dict(compression="log"), "'compression' parameter .* 'log1p'"),
+        (dict(on_error="skip"), "'on_error' parameter"),
+        (dict(n_jobs=0), "'n_jobs' parameter"),
+        (dict(memory=3), "'memory' parameter .* must be None"),
+        (dict(verbose="loud"), "'verbose' parameter"),
     ],
 )
 def test_invalid_parameters(params, match):
     X = np.zeros((1, 100))
-    with pytest.raises(ValueError, match=match):
-        MelSpectrogramTransformer(**params).fit(X)
+    for method in ("fit", "transform", "extract"):
+        with pytest.raises(ValueError, match=match) as info:
+            getattr(MelSpectrogramTransformer(**params), method)(X)
+        assert "\n" not in str(info.value)
 
 
 def test_set_output_pandas_is_refused_clearly():
@@ -295,7 +332,9 @@ def test_lazy_public_import():
     import sktags.features
 
     assert sktags.MelSpectrogramTransformer is MelSpectrogramTransformer
-    assert set(sktags.features.__all__) == {"MelSpectrogramTransformer", "extract_to_file"}
+    assert set(sktags.features.__all__) >= {
+        "MelSpectrogramTransformer", "extract_to_file", "ExtractionResult", "AudioDecodeWarning",
+    }
 
 
 def test_threading_backend_restores_blas_thread_limits():

@@ -9,6 +9,9 @@ import importlib
 _EXPORTS = {
     "MelSpectrogramTransformer": "._mel",
     "extract_to_file": "._extract",
+    "ExtractionResult": "._report",
+    "AudioDecodeWarning": "._report",
+    "FrontEndConfig": "._config",
 }
 
 __all__ = list(_EXPORTS)

@@ -39,6 +39,11 @@ def file_stamp(path):
     return int(st.st_size), int(st.st_mtime_ns)
 
 
+def _shape_matches(shape, expected):
+    """``shape == expected``, where a None in ``expected`` matches any size."""
+    return len(shape) == len(expected) and all(e is None or a == e for a, e in zip(shape, expected))
+
+
 class FeatureCache:
     """Directory of cached per-file features.
 
@@ -49,8 +54,8 @@ class FeatureCache:
     token : str
         Text identifying every parameter (and library version) that changes
         the feature; entries made with another token are never returned.
-    shape : tuple of int
-        Expected shape of every feature.
+    shape : tuple of int or None
+        Expected shape of every feature; None matches any size (whole tracks).
     """
 
     def __init__(self, location, token, shape):
@@ -81,7 +86,7 @@ class FeatureCache:
             arr = np.load(io.BytesIO(payload), allow_pickle=False)
         except (ValueError, OSError, EOFError):
             return None
-        if arr.shape != self.shape or arr.dtype != np.float32:
+        if not _shape_matches(arr.shape, self.shape) or arr.dtype != np.float32:
             return None
         return arr
 

@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from ._audio_io import load_window, waveform_window
 from ._logmel import log_mel
+from ._track import load_track, waveform_track
 
 
 _lock = threading.Lock()
@@ -42,6 +43,16 @@ def _one_thread_per_worker():
                 _limiter = None
 
 
+def _signal(kind, payload, config):
+    """The samples to analyse: the excerpt, or the whole track from the offset."""
+    if config.whole_track:
+        if kind == "path":
+            return load_track(payload, sr=config.sr, offset=config.offset)
+        return waveform_track(payload, sr=config.sr, offset=config.offset)
+    window = load_window if kind == "path" else waveform_window
+    return window(payload, sr=config.sr, offset=config.offset, duration=config.duration)
+
+
 def compute_chunk(items, config):
     """Log-mel features of a chunk of clips, one thread per worker.
 
@@ -50,30 +61,36 @@ def compute_chunk(items, config):
     items : list of (int, str, object)
         ``(position, kind, payload)`` with ``kind`` ``"path"`` (payload an
         absolute file path) or ``"wave"`` (payload a 1-D float32 waveform).
-    config : dict
-        ``sr, offset, duration, hop_length, compression, basis, window``.
+    config : FrontEndConfig
+        The whole front-end configuration (filter bank and window included).
 
     Returns
     -------
     results : list of (int, bool, object)
         ``(position, True, feature)`` with a float32 ``(n_mels, n_frames)``
-        feature, or ``(position, False, message)`` when a file failed to
-        decode (waveforms were validated before and do not fail).
+        feature (``n_frames`` varies with the clip when
+        ``config.duration`` is None), or ``(position, False, message)`` when
+        a file failed to decode (waveforms were validated before and do not
+        fail).
     """
-    sr, offset, duration = config["sr"], config["offset"], config["duration"]
-    mel_kw = {k: config[k] for k in ("basis", "window", "hop_length", "compression")}
+    mel_kw = dict(
+        basis=config.basis,
+        window=config.window,
+        hop_length=config.hop_length,
+        compression=config.compression,
+    )
     results = []
     # BLAS / FFT libraries may start one thread per core in every worker;
     # with one clip per worker that only oversubscribes the machine.
     with _one_thread_per_worker():
         for position, kind, payload in items:
-            if kind == "path":
-                try:
-                    y = load_window(payload, sr=sr, offset=offset, duration=duration)
-                except Exception as exc:  # noqa: BLE001 - reported with file and position
-                    results.append((position, False, f"{type(exc).__name__}: {exc}"))
-                    continue
-            else:
-                y = waveform_window(payload, sr=sr, offset=offset, duration=duration)
+            try:
+                y = _signal(kind, payload, config)
+            except Exception as exc:  # noqa: BLE001 - reported with file and position
+                if kind != "path":
+                    raise
+                message = " ".join(f"{type(exc).__name__}: {exc}".split())
+                results.append((position, False, message))
+                continue
             results.append((position, True, log_mel(y, **mel_kw)))
     return results
