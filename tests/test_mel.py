@@ -372,3 +372,85 @@ def test_decode_error_in_parallel_workers_raises_and_leaves_the_pool_usable(audi
         mel.transform(good[:3] + [garbage] + good)
     out = mel.transform(good)
     np.testing.assert_array_equal(out, mel.set_params(n_jobs=1).transform(good))
+
+
+# ------------------------------------------------------------------ whole tracks
+def _frames(n_samples, hop=1024):
+    return 1 + n_samples // hop
+
+
+def test_whole_track_waveforms_match_librosa(brahms):
+    """duration=None: each clip's whole signal from offset, librosa + log1p(100 M) within 1e-4."""
+    rng = np.random.default_rng(6)
+    X = [brahms, 0.3 * rng.standard_normal(161_000), brahms[:5000]]
+    got = MelSpectrogramTransformer(offset=0.0, duration=None).fit_transform(X)
+    assert isinstance(got, np.ndarray) and got.dtype == object and got.shape == (3,)
+    for g, x in zip(got, X):
+        assert g.dtype == np.float32 and g.flags.c_contiguous
+        assert g.shape == (1, 96, _frames(len(x)))
+        np.testing.assert_allclose(g[0], librosa_logmel(np.asarray(x, np.float32)), rtol=0, atol=1e-4)
+    # from an offset: the rest of the clip; a clip not longer than the offset is given whole
+    later = MelSpectrogramTransformer(offset=2.0, duration=None).transform(X)
+    np.testing.assert_allclose(later[0][0], librosa_logmel(brahms[44100:]), atol=1e-4)
+    assert later[0].shape == (1, 96, _frames(len(brahms) - 44100))
+    np.testing.assert_array_equal(later[2], got[2])
+
+
+def test_whole_track_files_match_librosa_load_whole(audio):
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    got = MelSpectrogramTransformer(offset=1.0, duration=None).transform(paths)
+    for g, p in zip(got, paths):
+        y, _ = librosa.load(p, sr=22050, mono=True, offset=1.0, duration=None)
+        assert g.shape == (1, 96, _frames(len(y)))
+        np.testing.assert_allclose(g[0], librosa_logmel(y), atol=1e-4)
+    # a fixed excerpt is the start of the whole track (frames away from its end)
+    fixed = MelSpectrogramTransformer(offset=1.0, duration=3.0).transform(paths[:1])
+    np.testing.assert_allclose(fixed[0, 0, :, :60], got[0][0, :, :60], atol=1e-5)
+
+
+def test_whole_track_cache_jobs_backends_and_on_error(audio, tmp_path):
+    from joblib import parallel_config
+
+    from sktags.features import AudioDecodeWarning
+    from sktags.features._cache import SUBDIR
+
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    X = paths + [str(tmp_path / "missing.wav"), np.ones(3000, np.float32)]
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=None, on_error="zeros")
+    with pytest.warns(AudioDecodeWarning):
+        ref = mel.extract(X)
+    assert ref.failed.tolist() == [3] and "missing.wav" in ref.errors[0]
+    assert ref.features[3].shape == (1, 16, 0)  # a failed file has no frames
+    assert [f.shape[2] for f in ref.features] != [ref.features[0].shape[2]] * 5
+
+    def same(result):
+        assert result.failed.tolist() == [3]
+        for a, b in zip(result.features, ref.features):
+            np.testing.assert_array_equal(a, b)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioDecodeWarning)
+        same(mel.set_params(n_jobs=2).extract(X))
+        with parallel_config(backend="threading", n_jobs=2):
+            same(mel.set_params(n_jobs=None).extract(X))
+        cached = mel.set_params(memory=tmp_path / "cache")
+        same(cached.extract(X))  # fills the cache
+        assert len(list((tmp_path / "cache" / SUBDIR).rglob("*.bin"))) == 3
+        same(cached.extract(X))  # reads it
+    with pytest.raises(ValueError, match=r"X\[3\].*missing\.wav"):
+        mel.set_params(on_error="raise").transform(X)
+
+
+def test_whole_track_object_array_passes_through_pipeline_and_indexing(brahms):
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = [brahms[: 22050 * k] for k in (1, 2, 3, 4)]
+    mean_per_band = FunctionTransformer(lambda F: np.stack([f[0].mean(axis=1) for f in F]))
+    pipe = make_pipeline(MelSpectrogramTransformer(offset=0.0, duration=None), mean_per_band)
+    out = pipe.fit_transform(X)
+    assert out.shape == (4, 96)
+    F = pipe[0].transform(X)
+    for train, test in KFold(2).split(F):  # numpy indexing of the object array
+        assert F[test].dtype == object and [f.shape for f in F[test]] == [F[i].shape for i in test]
