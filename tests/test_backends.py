@@ -31,28 +31,39 @@ def _load_snippets():
 snippets = _load_snippets()
 
 
+@pytest.fixture(scope="module")
+def dask_backend():
+    pytest.importorskip("distributed")
+    client = snippets.start_dask(n_workers=2)
+    yield "dask"
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def ray_backend():
+    ray = pytest.importorskip("ray")
+    snippets.start_ray(num_cpus=2)
+    yield "ray"
+    ray.shutdown()
+
+
+def _backend(request):
+    name = request.param
+    return request.getfixturevalue(f"{name}_backend") if name in ("dask", "ray") else name
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request):
     """The name of an active joblib backend (clusters started once per module)."""
-    name = request.param
-    if name == "dask":
-        pytest.importorskip("distributed")
-        client = snippets.start_dask(n_workers=2)
-        try:
-            yield "dask"
-        finally:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
-    elif name == "ray":
-        ray = pytest.importorskip("ray")
-        snippets.start_ray(num_cpus=2)
-        try:
-            yield "ray"
-        finally:
-            ray.shutdown()
-    else:
-        yield name
+    return _backend(request)
+
+
+@pytest.fixture(scope="module", params=["multiprocessing", "dask", "ray"])
+def process_backend(request):
+    """Process-pool and cluster backends (loky and threading run the grid search elsewhere)."""
+    return _backend(request)
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +139,8 @@ def search_reference(tones):
     return snippets.grid_search(*tones, backend="sequential")
 
 
-def test_documented_grid_search(backend, tones, search_reference):
-    if backend in ("loky", "threading"):  # covered by the model-selection tests; keep CI short
-        pytest.skip("the grid search is checked on the process-pool and cluster backends")
-    search = snippets.grid_search(*tones, backend=backend)
+def test_documented_grid_search(process_backend, tones, search_reference):
+    search = snippets.grid_search(*tones, backend=process_backend)
     assert search.best_params_ == search_reference.best_params_
     np.testing.assert_allclose(
         search.cv_results_["mean_test_score"], search_reference.cv_results_["mean_test_score"], rtol=1e-12

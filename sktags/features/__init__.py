@@ -11,7 +11,6 @@ _EXPORTS = {
     "extract_to_file": "._extract",
     "ExtractionResult": "._report",
     "AudioDecodeWarning": "._report",
-    "FrontEndConfig": "._config",
 }
 
 __all__ = list(_EXPORTS)

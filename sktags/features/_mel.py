@@ -56,7 +56,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Number of joblib workers over clips; ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context, ``-1`` all cores. Any joblib
         backend works (loky, threading, multiprocessing, Dask, Ray: see
-        :doc:`/scaling`); results are identical to ``n_jobs=1``. Each task
+        :ref:`scale-out`); results are identical to ``n_jobs=1``. Each task
         handles a few clips with one BLAS/FFT thread (threadpoolctl).
     memory : None, str, os.PathLike or joblib.Memory, default=None
         Directory of the per-file feature cache (``~`` is expanded; a
@@ -101,7 +101,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     :func:`~sklearn.model_selection.cross_validate` and
     :class:`~sklearn.model_selection.GridSearchCV` use to split it; it never
     goes through :func:`~sklearn.utils.check_array`, which would refuse it:
-    :class:`~sktags.models.CNNTagger` (with ``crop_frames``) takes it, or a
+    :class:`~sktags.CNNTagger` (with ``crop_frames``) takes it, or a
     list, as it is.
 
     **Excerpt.** The same rule applies to files (at their native rate) and

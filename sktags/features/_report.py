@@ -54,7 +54,7 @@ class AudioDecodeWarning(UserWarning):
 class ExtractionResult:
     """Features of a batch of clips, and the clips that could not be read.
 
-    Attributes
+    Parameters
     ----------
     features : ndarray, object ndarray, numpy.memmap or RaggedSpectrograms
         In memory (:meth:`MelSpectrogramTransformer.extract`): what
