@@ -76,9 +76,10 @@ def run(args):
     with warnings.catch_warnings():
         # With --on-error zeros the failed files are listed below, one line.
         warnings.filterwarnings("ignore", message=r"MelSpectrogramTransformer: .* could not be read")
-        X = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
+        result = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
+    X = result.features
     elapsed = time.perf_counter() - start
-    failed = [int(i) for i in getattr(mel, "failed_indices_", []) or []]
+    failed = result.failed.tolist()
     meta = {
         "format": "sktags-features",
         "ids": ids,

@@ -257,7 +257,7 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
             pass
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
     print(f"extracting log-mels of {len(kept_ids)} files ...")
-    X = extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel)
+    X = extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel).features
     from ._common import write_text_atomic
 
     write_text_atomic(index, json.dumps(signature))
