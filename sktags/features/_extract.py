@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from ..utils._atomic import atomic_path
+from ._report import ExtractionResult
 from ._writers import MemmapSink, RaggedSink, sweep_stale, temp_prefix
 
 _DTYPES = ("float32", "float16")
@@ -133,6 +134,4 @@ def _extract_ragged(transformer, X, filename, dtype):
 
 
 def _with_features(result, features, path, offsets_path):
-    import dataclasses
-
-    return dataclasses.replace(result, features=features, path=path, offsets_path=offsets_path)
+    return ExtractionResult(features, result.failed, result.errors, path, offsets_path)

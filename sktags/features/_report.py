@@ -8,8 +8,6 @@ and :func:`~sktags.features.extract_to_file` return an
 writes to the estimator, so one transformer may serve several threads.
 """
 
-import dataclasses
-
 import numpy as np
 
 _MAX_LISTED = 10
@@ -50,7 +48,6 @@ class AudioDecodeWarning(UserWarning):
         self.errors = list(errors)
 
 
-@dataclasses.dataclass(frozen=True)
 class ExtractionResult:
     """Features of a batch of clips, and the clips that could not be read.
 
@@ -61,23 +58,41 @@ class ExtractionResult:
         ``transform`` returns. From :func:`~sktags.features.extract_to_file`:
         a read-only memmap of the file, or for whole tracks a
         :class:`~sktags.features.RaggedSpectrograms` over it.
-    failed : ndarray of shape (n_failed,), dtype int64
+    failed : array-like of int
         Sorted positions in ``X`` of the files that could not be read (always
         empty with ``on_error="raise"``, which raises instead).
     errors : list of str
         One one-line message per failed file (``"X[i] 'path': reason"``), in
         the order of ``failed``.
-    path : str or None
+    path : str, default=None
         The ``.npy`` file written, if any.
-    offsets_path : str or None
+    offsets_path : str, default=None
         The ``.offsets.npy`` file of the ragged layout (whole tracks), if any.
+
+    Attributes
+    ----------
+    features : ndarray, object ndarray, numpy.memmap or RaggedSpectrograms
+        As given.
+    failed : ndarray of shape (n_failed,), dtype int64
+        As given.
+    errors : list of str
+        As given.
+    path, offsets_path : str or None
+        As given.
     """
 
-    features: object
-    failed: np.ndarray
-    errors: list
-    path: str = None
-    offsets_path: str = None
+    def __init__(self, features, failed, errors, path=None, offsets_path=None):
+        self.features = features
+        self.failed = np.asarray(failed, dtype=np.int64)
+        self.errors = list(errors)
+        self.path = path
+        self.offsets_path = offsets_path
+
+    def __repr__(self):
+        return (
+            f"ExtractionResult(n_failed={len(self.failed)}, path={self.path!r}, "
+            f"offsets_path={self.offsets_path!r})"
+        )
 
 
 def failure_message(name, failures, n):
