@@ -454,3 +454,13 @@ def test_whole_track_object_array_passes_through_pipeline_and_indexing(brahms):
     F = pipe[0].transform(X)
     for train, test in KFold(2).split(F):  # numpy indexing of the object array
         assert F[test].dtype == object and [f.shape for f in F[test]] == [F[i].shape for i in test]
+
+
+def test_long_tracks_are_computed_in_blocks_identical_to_librosa():
+    """A track of several blocks of frames: the same as librosa (and no seam)."""
+    from sktags.features import _logmel
+
+    y = np.random.default_rng(7).standard_normal(8000 * 150).astype(np.float32)  # 4,688 frames
+    got = MelSpectrogramTransformer(**FAST, offset=0.0, duration=None).transform([y])[0][0]
+    assert got.shape[1] > 2 * _logmel._BLOCK_FRAMES
+    np.testing.assert_allclose(got, librosa_logmel(y, **FAST), rtol=0, atol=1e-4)
