@@ -464,3 +464,37 @@ def test_long_tracks_are_computed_in_blocks_identical_to_librosa():
     got = MelSpectrogramTransformer(**FAST, offset=0.0, duration=None).transform([y])[0][0]
     assert got.shape[1] > 2 * _logmel._BLOCK_FRAMES
     np.testing.assert_allclose(got, librosa_logmel(y, **FAST), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", ["sequential", "threading"])  # threads: calls are counted here
+def test_cache_hits_and_failures_need_no_worker_and_keep_the_order(audio, tmp_path, monkeypatch, backend):
+    from joblib import parallel_config
+
+    import sktags.features._mel as mel_module
+    from sktags.features import AudioDecodeWarning
+
+    calls = []
+    real = mel_module.compute_chunk
+
+    def counting(items, config):
+        calls.append([i for i, _, _ in items])
+        return real(items, config)
+
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    for duration in (1.0, None):
+        mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=duration, on_error="zeros",
+                                        memory=tmp_path / str(duration))
+        mel.transform(paths[:2])  # cached from now on
+        X = paths[:2] * 4 + [str(tmp_path / "missing.wav")] + [paths[2], np.ones(900, np.float32)]
+        reference = MelSpectrogramTransformer(**FAST, offset=0.0, duration=duration, on_error="zeros")
+        with pytest.warns(AudioDecodeWarning):
+            expected = reference.extract(X)
+        calls.clear()
+        monkeypatch.setattr(mel_module, "compute_chunk", counting)
+        with pytest.warns(AudioDecodeWarning), parallel_config(backend=backend, n_jobs=2):
+            got = mel.extract(X)
+        monkeypatch.undo()
+        assert sorted(i for c in calls for i in c) == [9, 10]  # only what is not cached
+        assert got.failed.tolist() == expected.failed.tolist() == [8]
+        for a, b in zip(got.features, expected.features):
+            np.testing.assert_array_equal(a, b)

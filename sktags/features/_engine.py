@@ -12,6 +12,7 @@ computes the rest in workers, and hands every feature to ``emit`` in input
 order.
 """
 
+import collections
 import itertools
 import os
 
@@ -105,6 +106,7 @@ def stream_features(items, config, *, compute, n_jobs, cache, emit, on_failure, 
     starts = range(0, n, chunk)
     ready = {}  # chunk start -> {position: (ok, value)} known before computing
     stamps = {}
+    dispatched = collections.deque()  # starts of the chunks sent to workers, in order
 
     def tasks():  # consumed lazily, possibly in a joblib dispatch thread
         for start in starts:
@@ -123,13 +125,27 @@ def stream_features(items, config, *, compute, n_jobs, cache, emit, on_failure, 
                     payload = os.path.abspath(payload)
                     stamps[i] = stamp
                 todo.append((i, kind, payload))
+            if todo:  # a chunk of cache hits and failures needs no worker
+                dispatched.append(start)
             ready[start] = found
-            yield (todo, config)
+            if todo:
+                yield (todo, config)
 
+    results = iter(parallel_map(compute, tasks(), n_jobs))
+    computed = {}
     cache_errors = []
-    for start, results in zip(starts, parallel_map(compute, tasks(), n_jobs)):
+    for start in starts:
+        # results come in the order chunks were sent; pull until this one is known
+        while start not in ready or (dispatched and dispatched[0] == start):
+            try:
+                value = next(results)
+            except StopIteration:  # the last chunks needed no worker
+                if start in ready and not dispatched:
+                    break
+                raise RuntimeError(f"no result for the clips from X[{start}]") from None
+            computed[dispatched.popleft()] = value
         found = ready.pop(start)
-        for i, ok, value in results:
+        for i, ok, value in computed.pop(start, ()):
             found[i] = (ok, value)
             if ok and cache is not None and items[i][0] == "path":
                 try:
