@@ -45,7 +45,7 @@ def extract_to_file(X, filename, *, transformer=None, dtype="float32"):
     Parameters
     ----------
     X : sequence of paths, sequence of 1-D arrays, or array of shape (n_clips, n_samples)
-        Audio clips, as for :meth:`MelSpectrogramTransformer.transform`.
+        Audio clips, as for :meth:`~sktags.MelSpectrogramTransformer.transform`.
     filename : str or os.PathLike
         Output ``.npy`` file; replaced if it exists.
     transformer : MelSpectrogramTransformer, default=None

@@ -1,8 +1,8 @@
 """How the front end reports files it could not read, without mutating the estimator.
 
-:meth:`MelSpectrogramTransformer.transform` returns only features, so with
+:meth:`~sktags.MelSpectrogramTransformer.transform` returns only features, so with
 ``on_error="zeros"`` its record of failures travels in the
-:class:`AudioDecodeWarning` it emits. :meth:`MelSpectrogramTransformer.extract`
+:class:`AudioDecodeWarning` it emits. :meth:`~sktags.MelSpectrogramTransformer.extract`
 and :func:`~sktags.features.extract_to_file` return an
 :class:`ExtractionResult` holding the features and the same record. Neither
 writes to the estimator, so one transformer may serve several threads.
@@ -54,7 +54,7 @@ class ExtractionResult:
     Parameters
     ----------
     features : ndarray, object ndarray, numpy.memmap or RaggedSpectrograms
-        In memory (:meth:`MelSpectrogramTransformer.extract`): what
+        In memory (:meth:`~sktags.MelSpectrogramTransformer.extract`): what
         ``transform`` returns. From :func:`~sktags.features.extract_to_file`:
         a read-only memmap of the file, or for whole tracks a
         :class:`~sktags.features.RaggedSpectrograms` over it.
