@@ -111,9 +111,9 @@ test = slice(valid.stop, len(order))
 features = work / "features.npy"
 mel = MelSpectrogramTransformer(n_jobs=args.jobs, memory=str(work / "mel_cache"),
                                 verbose=1, on_error="zeros", **mel_params)
-X = extract_to_file([str(by_id[int(t)]) for t in ids], features, transformer=mel,
-                    dtype="float16")
-failed = getattr(mel, "failed_indices_", np.array([], dtype=int))
+extracted = extract_to_file([str(by_id[int(t)]) for t in ids], features, transformer=mel,
+                            dtype="float16")
+X, failed = extracted.features, extracted.failed
 print("features", X.shape, X.dtype, f"({len(failed)} undecodable files stored as zeros)")
 
 # %%

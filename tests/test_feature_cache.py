@@ -262,7 +262,7 @@ def test_extract_to_file_streams_into_a_readonly_memmap(clips, tmp_path, dtype):
     ref = mel.transform(clips)
     target = tmp_path / "out" / "mel.npy"
     target.parent.mkdir()
-    got = extract_to_file(clips, target, transformer=mel, dtype=dtype)
+    got = extract_to_file(clips, target, transformer=mel, dtype=dtype).features
     assert isinstance(got, np.memmap) and not got.flags.writeable
     assert got.shape == ref.shape and got.dtype == np.dtype(dtype)
     if dtype == "float32":
@@ -289,15 +289,16 @@ def test_extract_to_file_failure_leaves_no_partial_file(clips, tmp_path):
 def test_extract_to_file_on_error_zeros_and_defaults(clips, tmp_path):
     mel = MelSpectrogramTransformer(**FAST, on_error="zeros")
     with pytest.warns(UserWarning):
-        got = extract_to_file([str(tmp_path / "nope.wav"), clips[0]], tmp_path / "m.npy", transformer=mel)
-    np.testing.assert_array_equal(mel.failed_indices_, [0])
+        result = extract_to_file([str(tmp_path / "nope.wav"), clips[0]], tmp_path / "m.npy", transformer=mel)
+    got = result.features
+    np.testing.assert_array_equal(result.failed, [0])
     assert not got[0].any() and got[1].any()
     with pytest.raises(ValueError, match="dtype must be one of"):
         extract_to_file(clips, tmp_path / "x.npy", dtype="float64")
     with pytest.raises(ValueError, match="MelSpectrogramTransformer"):
         extract_to_file(clips, tmp_path / "x.npy", transformer="mel")
     X = np.zeros((2, 22050), np.float32)
-    assert extract_to_file(X, tmp_path / "d.npy").shape == (2, 1, 96, 646)
+    assert extract_to_file(X, tmp_path / "d.npy").features.shape == (2, 1, 96, 646)
 
 
 def test_memory_path_expands_user(clips, tmp_path, monkeypatch):

@@ -204,60 +204,97 @@ def test_bad_files_raise_value_error_naming_file_and_position(audio, tmp_path):
         assert "Traceback" not in str(info.value)
 
 
-def test_on_error_zeros_warns_once_and_records_positions(audio, tmp_path):
+def test_on_error_zeros_warns_once_and_reports_positions_without_mutating(audio, tmp_path):
+    from sktags.features import AudioDecodeWarning
+
     good = str(audio / TRUMPET)
     garbage = tmp_path / "garbage.ogg"
     garbage.write_bytes(b"OggS" + os.urandom(500))
     missing = str(tmp_path / "missing.flac")
     mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0, on_error="zeros")
+    before = pickle.dumps(mel)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = mel.transform([missing, good, garbage, good])
-    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    assert len(messages) == 1
-    assert "2 of 4" in messages[0] and missing in messages[0] and str(garbage) in messages[0]
-    np.testing.assert_array_equal(mel.failed_indices_, [0, 2])
+    decode = [w.message for w in caught if w.category is AudioDecodeWarning]
+    assert len(caught) == len(decode) == 1
+    message = str(decode[0])
+    assert "2 of 4" in message and missing in message and str(garbage) in message
+    np.testing.assert_array_equal(decode[0].failed, [0, 2])
+    assert len(decode[0].errors) == 2 and all("\n" not in e for e in decode[0].errors)
+    assert missing in decode[0].errors[0] and str(garbage) in decode[0].errors[1]
+    assert pickle.dumps(mel) == before  # the estimator is not modified
+    assert not [k for k in vars(mel) if k.endswith("_")]
     assert not got[[0, 2]].any()
     ref = MelSpectrogramTransformer(**FAST, offset=0.0, duration=1.0).transform([good])
     np.testing.assert_array_equal(got[1], ref[0])
     np.testing.assert_array_equal(got[3], ref[0])
-    # the attribute describes the last transform
+    # extract() returns the same record beside the same features
+    with pytest.warns(AudioDecodeWarning):
+        result = mel.extract([missing, good, garbage, good])
+    np.testing.assert_array_equal(result.features, got)
+    assert result.failed.dtype == np.int64 and result.failed.tolist() == [0, 2]
+    assert result.errors == decode[0].errors
+    # no failure: no warning, an empty record
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mel.transform([good])
-    assert mel.failed_indices_.shape == (0,)
-    # on_error="raise" records nothing, and drops the record of an earlier transform
-    with pytest.warns(UserWarning, match="1 of 1"):
-        mel.transform([missing])
-    mel.set_params(on_error="raise").transform([good])
-    assert not hasattr(mel, "failed_indices_")
-    with pytest.warns(UserWarning):
-        mel.set_params(on_error="zeros").transform([missing])
+        assert mel.extract([good]).failed.shape == (0,)
     with pytest.raises(ValueError, match="missing.flac"):
         mel.set_params(on_error="raise").transform([missing])
-    assert not hasattr(mel, "failed_indices_")
+
+
+def test_many_failures_are_all_reported_and_listed_briefly(tmp_path):
+    """Twelve bad files: every one in .failed/.errors; the warning lists ten."""
+    from sktags.features import AudioDecodeWarning
+
+    X = [str(tmp_path / f"missing{k}.wav") for k in range(12)] + [np.zeros(800, np.float32)]
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=0.1, on_error="zeros")
+    with pytest.warns(AudioDecodeWarning, match="and 2 more") as caught:
+        result = mel.extract(X)
+    assert result.failed.tolist() == list(range(12)) and len(result.errors) == 12
+    assert caught[0].message.failed.tolist() == list(range(12))
+
+
+def test_transform_is_thread_safe_with_failures(audio, tmp_path):
+    """One transformer shared by threads: each call gets its own record."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = str(audio / TRUMPET)
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=0.5, on_error="zeros")
+    batches = [[good] * k + [str(tmp_path / f"bad{k}.wav")] + [good] for k in range(6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(mel.extract, batches))
+    assert [r.failed.tolist() for r in results] == [[k] for k in range(6)]
+    assert all(f"bad{k}.wav" in r.errors[0] for k, r in enumerate(results))
 
 
 # --------------------------------------------------------------- conventions
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(sr=0), "sr must be a positive integer"),
-        (dict(n_mels=2.5), "n_mels must be a positive integer"),
-        (dict(hop_length=True), "hop_length"),
-        (dict(offset=-1.0), "offset must be a finite number"),
-        (dict(duration=float("nan")), "duration must be a finite number"),
+        (dict(sr=0), "'sr' parameter .* must be an int in the range"),
+        (dict(n_mels=2.5), "'n_mels' parameter .* must be an int"),
+        (dict(hop_length=True), "'hop_length' parameter .* not a bool"),
+        (dict(offset=-1.0), "'offset' parameter .* must be a float in the range"),
+        (dict(offset=float("inf")), "'offset' parameter .* Got inf"),
+        (dict(duration=float("nan")), "'duration' parameter .* must be a float"),
+        (dict(duration=0.0), "'duration' parameter .* or None"),
         (dict(duration=1e-6), "holds no sample"),
-        (dict(compression="log"), "compression must be one of"),
-        (dict(on_error="skip"), "on_error"),
-        (dict(n_jobs=0), "n_jobs"),
-        (dict(memory=3), "memory must be None"),
+        (dict(compression="log"), "'compression' parameter .*'log1p'.*Got 'log'"),
+        (dict(on_error="skip"), "'on_error' parameter"),
+        (dict(n_jobs=0), "'n_jobs' parameter"),
+        (dict(memory=3), "'memory' parameter .* must be None"),
+        (dict(verbose="loud"), "'verbose' parameter"),
     ],
 )
 def test_invalid_parameters(params, match):
     X = np.zeros((1, 100))
-    with pytest.raises(ValueError, match=match):
-        MelSpectrogramTransformer(**params).fit(X)
+    for method in ("fit", "transform", "extract"):
+        with pytest.raises(ValueError, match=match) as info:
+            getattr(MelSpectrogramTransformer(**params), method)(X)
+        assert "\n" not in str(info.value)
 
 
 def test_set_output_pandas_is_refused_clearly():
@@ -295,7 +332,9 @@ def test_lazy_public_import():
     import sktags.features
 
     assert sktags.MelSpectrogramTransformer is MelSpectrogramTransformer
-    assert set(sktags.features.__all__) == {"MelSpectrogramTransformer", "extract_to_file"}
+    assert set(sktags.features.__all__) >= {
+        "MelSpectrogramTransformer", "extract_to_file", "ExtractionResult", "AudioDecodeWarning",
+    }
 
 
 def test_threading_backend_restores_blas_thread_limits():
@@ -333,3 +372,129 @@ def test_decode_error_in_parallel_workers_raises_and_leaves_the_pool_usable(audi
         mel.transform(good[:3] + [garbage] + good)
     out = mel.transform(good)
     np.testing.assert_array_equal(out, mel.set_params(n_jobs=1).transform(good))
+
+
+# ------------------------------------------------------------------ whole tracks
+def _frames(n_samples, hop=1024):
+    return 1 + n_samples // hop
+
+
+def test_whole_track_waveforms_match_librosa(brahms):
+    """duration=None: each clip's whole signal from offset, librosa + log1p(100 M) within 1e-4."""
+    rng = np.random.default_rng(6)
+    X = [brahms, 0.3 * rng.standard_normal(161_000), brahms[:5000]]
+    got = MelSpectrogramTransformer(offset=0.0, duration=None).fit_transform(X)
+    assert isinstance(got, np.ndarray) and got.dtype == object and got.shape == (3,)
+    for g, x in zip(got, X):
+        assert g.dtype == np.float32 and g.flags.c_contiguous
+        assert g.shape == (1, 96, _frames(len(x)))
+        np.testing.assert_allclose(g[0], librosa_logmel(np.asarray(x, np.float32)), rtol=0, atol=1e-4)
+    # from an offset: the rest of the clip; a clip not longer than the offset is given whole
+    later = MelSpectrogramTransformer(offset=2.0, duration=None).transform(X)
+    np.testing.assert_allclose(later[0][0], librosa_logmel(brahms[44100:]), atol=1e-4)
+    assert later[0].shape == (1, 96, _frames(len(brahms) - 44100))
+    np.testing.assert_array_equal(later[2], got[2])
+
+
+def test_whole_track_files_match_librosa_load_whole(audio):
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    got = MelSpectrogramTransformer(offset=1.0, duration=None).transform(paths)
+    for g, p in zip(got, paths):
+        y, _ = librosa.load(p, sr=22050, mono=True, offset=1.0, duration=None)
+        assert g.shape == (1, 96, _frames(len(y)))
+        np.testing.assert_allclose(g[0], librosa_logmel(y), atol=1e-4)
+    # a fixed excerpt is the start of the whole track (frames away from its end)
+    fixed = MelSpectrogramTransformer(offset=1.0, duration=3.0).transform(paths[:1])
+    np.testing.assert_allclose(fixed[0, 0, :, :60], got[0][0, :, :60], atol=1e-5)
+
+
+def test_whole_track_cache_jobs_backends_and_on_error(audio, tmp_path):
+    from joblib import parallel_config
+
+    from sktags.features import AudioDecodeWarning
+    from sktags.features._cache import SUBDIR
+
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    X = paths + [str(tmp_path / "missing.wav"), np.ones(3000, np.float32)]
+    mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=None, on_error="zeros")
+    with pytest.warns(AudioDecodeWarning):
+        ref = mel.extract(X)
+    assert ref.failed.tolist() == [3] and "missing.wav" in ref.errors[0]
+    assert ref.features[3].shape == (1, 16, 0)  # a failed file has no frames
+    assert [f.shape[2] for f in ref.features] != [ref.features[0].shape[2]] * 5
+
+    def same(result):
+        assert result.failed.tolist() == [3]
+        for a, b in zip(result.features, ref.features):
+            np.testing.assert_array_equal(a, b)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioDecodeWarning)
+        same(mel.set_params(n_jobs=2).extract(X))
+        with parallel_config(backend="threading", n_jobs=2):
+            same(mel.set_params(n_jobs=None).extract(X))
+        cached = mel.set_params(memory=tmp_path / "cache")
+        same(cached.extract(X))  # fills the cache
+        assert len(list((tmp_path / "cache" / SUBDIR).rglob("*.bin"))) == 3
+        same(cached.extract(X))  # reads it
+    with pytest.raises(ValueError, match=r"X\[3\].*missing\.wav"):
+        mel.set_params(on_error="raise").transform(X)
+
+
+def test_whole_track_object_array_passes_through_pipeline_and_indexing(brahms):
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = [brahms[: 22050 * k] for k in (1, 2, 3, 4)]
+    mean_per_band = FunctionTransformer(lambda F: np.stack([f[0].mean(axis=1) for f in F]))
+    pipe = make_pipeline(MelSpectrogramTransformer(offset=0.0, duration=None), mean_per_band)
+    out = pipe.fit_transform(X)
+    assert out.shape == (4, 96)
+    F = pipe[0].transform(X)
+    for train, test in KFold(2).split(F):  # numpy indexing of the object array
+        assert F[test].dtype == object and [f.shape for f in F[test]] == [F[i].shape for i in test]
+
+
+def test_long_tracks_are_computed_in_blocks_identical_to_librosa():
+    """A track of several blocks of frames: the same as librosa (and no seam)."""
+    from sktags.features import _logmel
+
+    y = np.random.default_rng(7).standard_normal(8000 * 150).astype(np.float32)  # 4,688 frames
+    got = MelSpectrogramTransformer(**FAST, offset=0.0, duration=None).transform([y])[0][0]
+    assert got.shape[1] > 2 * _logmel._BLOCK_FRAMES
+    np.testing.assert_allclose(got, librosa_logmel(y, **FAST), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", ["sequential", "threading"])  # threads: calls are counted here
+def test_cache_hits_and_failures_need_no_worker_and_keep_the_order(audio, tmp_path, monkeypatch, backend):
+    from joblib import parallel_config
+
+    import sktags.features._mel as mel_module
+    from sktags.features import AudioDecodeWarning
+
+    calls = []
+    real = mel_module.compute_chunk
+
+    def counting(items, config):
+        calls.append([i for i, _, _ in items])
+        return real(items, config)
+
+    paths = [str(audio / name) for name in (BRAHMS, TRUMPET, VIBE_MP3)]
+    for duration in (1.0, None):
+        mel = MelSpectrogramTransformer(**FAST, offset=0.0, duration=duration, on_error="zeros",
+                                        memory=tmp_path / str(duration))
+        mel.transform(paths[:2])  # cached from now on
+        X = paths[:2] * 4 + [str(tmp_path / "missing.wav")] + [paths[2], np.ones(900, np.float32)]
+        reference = MelSpectrogramTransformer(**FAST, offset=0.0, duration=duration, on_error="zeros")
+        with pytest.warns(AudioDecodeWarning):
+            expected = reference.extract(X)
+        calls.clear()
+        monkeypatch.setattr(mel_module, "compute_chunk", counting)
+        with pytest.warns(AudioDecodeWarning), parallel_config(backend=backend, n_jobs=2):
+            got = mel.extract(X)
+        monkeypatch.undo()
+        assert sorted(i for c in calls for i in c) == [9, 10]  # only what is not cached
+        assert got.failed.tolist() == expected.failed.tolist() == [8]
+        for a, b in zip(got.features, expected.features):
+            np.testing.assert_array_equal(a, b)

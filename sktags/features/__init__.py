@@ -10,6 +10,8 @@ _EXPORTS = {
     "MelSpectrogramTransformer": "._mel",
     "RaggedSpectrograms": "._ragged",
     "extract_to_file": "._extract",
+    "ExtractionResult": "._report",
+    "AudioDecodeWarning": "._report",
 }
 
 __all__ = list(_EXPORTS)

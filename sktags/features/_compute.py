@@ -42,6 +42,20 @@ def _one_thread_per_worker():
                 _limiter = None
 
 
+def _signal(kind, payload, config, notes, position):
+    """The samples to analyse: the excerpt, or the whole track from the offset.
+
+    ``config.duration`` is None for whole tracks. Very short clips add a
+    line to ``notes`` (warned about by the caller).
+    """
+    if kind == "path":
+        return load_window(payload, sr=config.sr, offset=config.offset,
+                           duration=config.duration, notes=notes)
+    return waveform_window(payload, sr=config.sr, offset=config.offset,
+                           duration=config.duration, notes=notes,
+                           name=f"waveform X[{position}]")
+
+
 def compute_chunk(items, config):
     """Log-mel features of a chunk of clips, one thread per worker.
 
@@ -50,35 +64,38 @@ def compute_chunk(items, config):
     items : list of (int, str, object)
         ``(position, kind, payload)`` with ``kind`` ``"path"`` (payload an
         absolute file path) or ``"wave"`` (payload a 1-D float32 waveform).
-    config : dict
-        ``sr, offset, duration, hop_length, compression, basis, window``.
+    config : FrontEndConfig
+        The whole front-end configuration (filter bank and window included).
 
     Returns
     -------
     results : list of (int, bool, object)
         ``(position, True, feature)`` with a float32 ``(n_mels, n_frames)``
-        feature, or ``(position, False, message)`` when a file failed to
-        decode (waveforms were validated before and do not fail).
+        feature (``n_frames`` varies with the clip when
+        ``config.duration`` is None), or ``(position, False, message)`` when
+        a file failed to decode (waveforms were validated before and do not
+        fail).
     notes : list of str
         One line per very short clip (see :func:`load_window`).
     """
-    sr, offset, duration = config["sr"], config["offset"], config["duration"]
-    mel_kw = {k: config[k] for k in ("basis", "window", "hop_length", "compression")}
-    results, notes = [], []  # notes: very short clips, warned about by the caller
+    mel_kw = dict(
+        basis=config.basis,
+        window=config.window,
+        hop_length=config.hop_length,
+        compression=config.compression,
+    )
+    results, notes = [], []
     # BLAS / FFT libraries may start one thread per core in every worker;
     # with one clip per worker that only oversubscribes the machine.
     with _one_thread_per_worker():
         for position, kind, payload in items:
-            if kind == "path":
-                try:
-                    y = load_window(payload, sr=sr, offset=offset, duration=duration, notes=notes)
-                except Exception as exc:  # noqa: BLE001 - reported with file and position
-                    results.append((position, False, f"{type(exc).__name__}: {exc}"))
-                    continue
-            else:
-                y = waveform_window(
-                    payload, sr=sr, offset=offset, duration=duration, notes=notes,
-                    name=f"waveform X[{position}]",
-                )
+            try:
+                y = _signal(kind, payload, config, notes, position)
+            except Exception as exc:  # noqa: BLE001 - reported with file and position
+                if kind != "path":
+                    raise
+                message = " ".join(f"{type(exc).__name__}: {exc}".split())
+                results.append((position, False, message))
+                continue
             results.append((position, True, log_mel(y, **mel_kw)))
     return results, notes

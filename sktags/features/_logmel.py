@@ -13,6 +13,8 @@ import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
 COMPRESSIONS = ("log1p", "db")
+#: Frames whose spectrum is held at once (a 30 s excerpt is one block).
+_BLOCK_FRAMES = 2048
 
 
 def mel_basis(sr, n_fft, n_mels):
@@ -70,6 +72,18 @@ def mel_power(y, *, basis, window, hop_length):
     frames = as_strided(
         padded, shape=(n_frames, n_fft), strides=(step * hop_length, step), writeable=False
     )
+    if n_frames <= _BLOCK_FRAMES:
+        return _mel_block(frames, basis, window)
+    # long tracks: the spectrum of a block of frames at a time (bounded memory)
+    out = np.empty((basis.shape[0], n_frames), dtype=np.float32)
+    for start in range(0, n_frames, _BLOCK_FRAMES):
+        out[:, start : start + _BLOCK_FRAMES] = _mel_block(
+            frames[start : start + _BLOCK_FRAMES], basis, window
+        )
+    return out
+
+
+def _mel_block(frames, basis, window):
     spectrum = scipy.fft.rfft(frames * window, axis=-1)
     power = spectrum.real**2
     power += spectrum.imag**2
