@@ -755,3 +755,14 @@ def test_predict_checks_input(fitted, data):
         fitted.predict(np.zeros((2, 1, 16, 20), np.float32))
     with pytest.raises(ValueError, match="sample 1"):
         fitted.predict_proba(np.stack([X[0], X[1] * np.nan]))
+
+
+def test_verbose_table_has_no_colour_codes_outside_a_terminal(capsys):
+    """skorch colours the best scores with ANSI codes; a pipe or log file gets plain text."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 1, 16, 16)).astype(np.float32)
+    Y = (rng.random((30, 2)) < 0.5).astype(int)
+    CNNTagger(filters=(2, 2, 2, 2), hidden_units=4, max_epochs=2, verbose=1,
+              random_state=0).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "valid_loss" in out and "\x1b[" not in out

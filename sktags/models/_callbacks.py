@@ -4,8 +4,11 @@ Their state is derived from the net's history wherever possible, so that a
 training resumed from a checkpoint continues exactly where it stopped.
 """
 
+import sys
+
 import numpy as np
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
+from skorch.utils import Ansi
 
 from ._checkpoint import _state_to_cpu
 
@@ -158,3 +161,27 @@ class EarlyStopping(Callback):
             if net.verbose:
                 print(f"Stopping: no improvement of {self.monitor} for {self.patience} epochs.")
             raise StopTraining
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's per-epoch table, with colour codes only on a terminal.
+
+    skorch's :class:`~skorch.callbacks.PrintLog` marks the best scores with
+    ANSI colour codes; in a log file or a pipe they are noise, so they are
+    left out when the sink writes to something that is not a terminal.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _stdout_is_terminal():
+            text = text.replace(color, "").replace(Ansi.ENDC.value, "")
+        return text
+
+
+def _stdout_is_terminal():
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+

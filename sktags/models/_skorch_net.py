@@ -4,7 +4,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ._callbacks import StopTraining
+from ._callbacks import PlainPrintLog, StopTraining
 from ._data import EpochBatchSampler, SequentialBatchSampler, make_loader
 from ._shared_loader import SharedLoader
 
@@ -88,6 +88,11 @@ class TaggerNeuralNet(NeuralNet):
         if self.channels_last:
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
+
+    def get_default_callbacks(self):
+        # skorch's table, without colour codes when stdout is not a terminal
+        return [(name, PlainPrintLog() if name == "print_log" else cb)
+                for name, cb in super().get_default_callbacks()]
 
     def initialize(self):
         super().initialize()
