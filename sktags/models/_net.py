@@ -5,6 +5,7 @@ from skorch import NeuralNet
 from skorch.utils import to_tensor
 
 from ._callbacks import StopTraining
+from ._mixup import mix_batch
 from ._data import EpochBatchSampler, SequentialBatchSampler, make_loader
 
 
@@ -41,8 +42,9 @@ class TaggerNet(NeuralNet):
     """
 
     def __init__(self, module, *, shuffle_seed=0, channels_last=False, precision="float32",
-                 num_workers=0, **kwargs):
+                 num_workers=0, mixup=0.0, **kwargs):
         super().__init__(module, **kwargs)
+        self.mixup = mixup
         self.shuffle_seed = shuffle_seed
         self.channels_last = channels_last
         self.precision = precision
@@ -82,11 +84,19 @@ class TaggerNet(NeuralNet):
         if training:
             sampler = EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
                                         lambda: len(self.history))
+            if hasattr(dataset, "batch_sampler"):  # random crops: items carry the epoch
+                sampler = dataset.batch_sampler(sampler, lambda: len(self.history))
         else:
             sampler = SequentialBatchSampler(len(dataset), self.batch_size)
         return make_loader(dataset, sampler, num_workers=self.num_workers,
                            pin_memory=str(self.device).startswith("cuda"),
                            seed=self.shuffle_seed)
+
+    def train_step_single(self, batch, **fit_params):
+        if getattr(self, "mixup", 0):  # seeded by (seed, epoch, batch): see _mixup.py
+            batch = mix_batch(batch, self.mixup, self.shuffle_seed, len(self.history),
+                              len(self.history[-1]["batches"]) - 1)
+        return super().train_step_single(batch, **fit_params)
 
     def infer(self, x, **fit_params):
         x = x.to(self.device, non_blocking=True)

@@ -22,15 +22,17 @@ from ..utils import check_label_matrix, check_nonnegative_counts
 from ._callbacks import (
     CHECKPOINT_NAME,
     EpochEnd,
-    StaircaseLR,
     best_epoch_from_history,
     load_checkpoint,
     restore_best_scores,
 )
 from ._data import SpectrogramDataset, check_spectrograms
+from ._optim import resolve_optimizer
+from ._recipe import (check_input, check_recipe_params, fingerprint_clips, resolve_module,
+                      window_params)
+from ._windows import CropDataset, WindowDataset
 from ._loss import WeightedBCEWithLogitsLoss
 from ._net import FixedSplit, TaggerNet
-from ._networks import TaggerCNN
 
 __all__ = ["CNNTagger"]
 
@@ -286,7 +288,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         hidden_units=256,
         dropout=0.3,
         weighting=None,
-        lr=0.1,
+        lr=None,
         rho=0.95,
         eps=1e-8,
         lr_decay=0.95,
@@ -303,6 +305,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         random_state=None,
         checkpoint_dir=None,
         verbose=0,
+        crop_frames=None,
+        crop_hop=None,
+        optimizer="adadelta",
+        weight_decay=0.01,
+        mixup=0.0,
     ):
         self.module = module
         self.filters = filters
@@ -326,6 +333,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
+        self.crop_frames = crop_frames
+        self.crop_hop = crop_hop
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.mixup = mixup
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -358,8 +370,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         for name in ("hidden_units", "lr_decay_steps", "batch_size", "max_epochs"):
             positive_int(name)
         positive_int("patience", allow_none=True)
-        for name in ("lr", "eps"):
-            positive_float(name)
+        positive_float("eps")
+        check_recipe_params(self)
         for name in ("rho", "lr_decay"):
             positive_float(name, upper=1.0)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, numbers.Real) or \
@@ -378,11 +390,6 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(
                 f"precision must be 'float32' or 'bfloat16', got {self.precision!r}.")
-        if self.module is not None and (not callable(self.module)
-                                        or isinstance(self.module, torch.nn.Module)):
-            raise ValueError(
-                "module must be None or a class/callable building a torch.nn.Module "
-                f"(module(n_mels=, n_frames=, n_labels=)), got {self.module!r}.")
         if self.weighting is not None and not (hasattr(self.weighting, "fit")
                                                and hasattr(self.weighting, "transform")):
             raise ValueError(
@@ -442,14 +449,17 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 f"({len(train)} / {len(valid)} samples); use more samples or valid_size=None.")
         return np.sort(train), np.sort(valid)
 
-    def _fingerprint(self, X, Y, counts, groups):
+    def _fingerprint(self, X, Y, counts, groups, clips=None):
         h = hashlib.sha256()
         params = self.get_params(deep=False)
         for key in sorted(set(params) - _NOT_FINGERPRINTED):
             h.update(f"{key}={_describe(params[key])};".encode())
-        h.update(f"X{tuple(X.shape)}{X.dtype};".encode())
-        rows = np.unique(np.linspace(0, X.shape[0] - 1, min(X.shape[0], 16)).astype(np.intp))
-        h.update(np.ascontiguousarray(X[rows]).tobytes())
+        if clips is not None and not clips.fixed:
+            fingerprint_clips(h, clips)
+        else:
+            h.update(f"X{tuple(X.shape)}{X.dtype};".encode())
+            rows = np.unique(np.linspace(0, X.shape[0] - 1, min(X.shape[0], 16)).astype(np.intp))
+            h.update(np.ascontiguousarray(X[rows]).tobytes())
         h.update(np.ascontiguousarray(Y).tobytes())
         if counts is not None:
             h.update(b"counts" + np.ascontiguousarray(counts).tobytes())
@@ -488,11 +498,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self : CNNTagger
         """
         self._check_params()
-        X, input_shape = check_spectrograms(X, name="X")
+        window = window_params(self)
+        X, clips, _, input_shape = check_input(X, window, name="X")
         Y, y_ndim = _check_target(y)
         n, m = Y.shape
-        if n != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {n}.")
+        n_x = len(clips) if clips is not None else X.shape[0]
+        if n != n_x:
+            raise ValueError(f"X has {n_x} samples but y has {n}.")
         counts = None
         if playlist_counts is not None:
             counts = check_nonnegative_counts(playlist_counts, name="playlist_counts",
@@ -510,7 +522,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         checkpoint_file, checkpoint = None, None
         fingerprint = None
         if self.checkpoint_dir is not None:
-            fingerprint = self._fingerprint(X, Y, counts, groups)
+            fingerprint = self._fingerprint(X, Y, counts, groups, clips)
             run_dir = os.path.join(os.fspath(self.checkpoint_dir), f"cnntagger-{fingerprint[:20]}")
             os.makedirs(run_dir, exist_ok=True)
             checkpoint_file = os.path.join(run_dir, CHECKPOINT_NAME)
@@ -553,15 +565,15 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                     weighting.transform(Y[valid_idx], playlist_counts=part(valid_idx)),
                     len(valid_idx), m)
 
-        train_ds = SpectrogramDataset(X, train_idx, Yf, W)
-        valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
-
-        if self.module is None:
-            module = TaggerCNN
-            module_kwargs = dict(filters=tuple(self.filters), hidden_units=self.hidden_units,
-                                 dropout=self.dropout)
-        else:
-            module, module_kwargs = self.module, {}
+        if window is None:
+            train_ds = SpectrogramDataset(X, train_idx, Yf, W)
+            valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
+        else:  # one random crop per clip and epoch; validation on windows
+            train_ds = CropDataset(clips, train_idx, window[0], seed, Yf, W)
+            valid_ds = None if valid_idx is None else WindowDataset(
+                clips, valid_idx, *window, Yf, W)
+        module, module_kwargs = resolve_module(self)
+        optimizer, optimizer_kwargs, schedule = resolve_optimizer(self, len(train_idx))
         module_kwargs.update(n_mels=input_shape[1], n_frames=input_shape[2], n_labels=m)
 
         epoch_end = EpochEnd(
@@ -573,15 +585,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         net = TaggerNet(
             module,
             criterion=WeightedBCEWithLogitsLoss,
-            optimizer=torch.optim.Adadelta,
-            lr=self.lr,
-            optimizer__rho=self.rho,
-            optimizer__eps=self.eps,
+            optimizer=optimizer,
+            **optimizer_kwargs,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None if valid_ds is None else FixedSplit(valid_ds),
             callbacks=[
-                ("staircase_lr", StaircaseLR(self.lr, self.lr_decay, self.lr_decay_steps)),
+                ("staircase_lr" if self.optimizer == "adadelta" else "one_cycle_lr", schedule),
                 ("epoch_end", epoch_end),
             ],
             device=device,
@@ -590,6 +600,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             channels_last=self.channels_last,
             precision=self.precision,
             num_workers=self.num_workers,
+            mixup=float(self.mixup),
             **{f"module__{k}": v for k, v in module_kwargs.items()},
         )
 
@@ -630,6 +641,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = ([np.array([0, 1]) for _ in range(m)] if self.outputs_2d_
                          else np.array([0, 1]))
         self.input_shape_ = input_shape
+        self.window_ = window
         self.valid_indices_ = valid_idx
         self.n_epochs_ = len(history)
         self.best_epoch_ = (best_epoch_from_history(history)[0] if valid_ds is not None
@@ -640,6 +652,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             from ..metrics import tune_thresholds
 
             proba = expit(self._forward(valid_ds).astype(np.float64))
+            if window is not None:
+                proba = valid_ds.clip_means(proba)
             thresholds = np.asarray(tune_thresholds(Y[valid_idx], proba), dtype=np.float64)
         self.thresholds_ = thresholds
         return self
@@ -659,22 +673,39 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         chunks = [z.float() for z in self.net_.forward_iter(dataset, training=False)]
         return torch.cat(chunks).numpy()
 
-    def _logits(self, X):
-        """Logits of shape (n_samples, n_labels), float32."""
+    def _dataset(self, X):
+        """The prediction dataset of X: whole inputs, or windows with crop_frames."""
         check_is_fitted(self)
-        X, input_shape = check_spectrograms(X, name="X")
+        window = getattr(self, "window_", None)  # None in models fitted before crops
+        X, clips, n_mels, input_shape = check_input(X, window, name="X")
+        if window is not None:
+            if n_mels != self.input_shape_[1]:
+                raise ValueError(f"X has {n_mels} mel bands, but the tagger was fitted on "
+                                 f"{self.input_shape_[1]}.")
+            return WindowDataset(clips, np.arange(len(clips)), *window)
         if input_shape != tuple(self.input_shape_):
             raise ValueError(
                 f"X has spectrograms of shape {input_shape}, but the tagger was fitted on "
                 f"{tuple(self.input_shape_)}.")
-        return self._forward(SpectrogramDataset(X, np.arange(X.shape[0])))
+        return SpectrogramDataset(X, np.arange(X.shape[0]))
+
+    def _proba(self, X):
+        """Tag probabilities (n_samples, n_labels), float64: the mean over windows."""
+        ds = self._dataset(X)
+        p = expit(self._forward(ds).astype(np.float64))
+        return ds.clip_means(p) if isinstance(ds, WindowDataset) else p
 
     def predict_proba(self, X):
         """Probability of each tag.
 
+        With ``crop_frames``, the mean of the probabilities of the clip's
+        windows (see :meth:`predict_proba_windows`).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
+            With ``crop_frames``, also a list or 1-D object array of
+            (1, n_mels, n_frames_i) arrays, or a ``RaggedSpectrograms``.
 
         Returns
         -------
@@ -682,7 +713,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             For a 1-D y at fit, shape (n_samples, 2): the probabilities of
             classes 0 and 1.
         """
-        p = expit(self._logits(X).astype(np.float64))
+        p = self._proba(X)
         if self.outputs_2d_:
             return p
         return np.column_stack([1.0 - p[:, 0], p[:, 0]])
@@ -693,14 +724,71 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
+            Or variable-length clips, as for :meth:`predict_proba`.
 
         Returns
         -------
         Y : ndarray of shape (n_samples, n_labels), or (n_samples,) for a 1-D y, of 0/1 ints
         """
-        p = expit(self._logits(X).astype(np.float64))
-        Y = (p >= self.thresholds_).astype(np.int64)
+        Y = (self._proba(X) >= self.thresholds_).astype(np.int64)
         return Y if self.outputs_2d_ else Y[:, 0]
+
+    def predict_proba_windows(self, X):
+        """Tag probabilities of every window of every clip (a taggram).
+
+        Parameters
+        ----------
+        X : array-like or sequence of spectrograms, as for :meth:`predict_proba`
+
+        Returns
+        -------
+        windows : list of (starts, proba) tuples, one per clip
+            ``starts`` (n_windows_i,) int64 start frames and ``proba``
+            (n_windows_i, n_labels) float64. Without ``crop_frames``, one
+            window at frame 0 per clip. The mean of ``proba`` over the
+            windows is the clip's :meth:`predict_proba` row (for 2-D y).
+        """
+        ds = self._dataset(X)
+        p = expit(self._forward(ds).astype(np.float64))
+        if isinstance(ds, WindowDataset):
+            return ds.split(p)
+        return [(np.zeros(1, dtype=np.int64), p[i:i + 1]) for i in range(len(p))]
+
+    def transform(self, X):
+        """Embeddings: the input of the network's last linear layer, averaged over windows.
+
+        For the paper's network, the hidden dense layer's output after its
+        ReLU; for :class:`~sktags.models.ShortChunkCNN`, the globally pooled
+        features; for a custom ``module``, the input of its last
+        ``torch.nn.Linear``. Computed in evaluation mode (no dropout), so a
+        fitted tagger is a frozen feature extractor for other estimators.
+
+        Parameters
+        ----------
+        X : array-like or sequence of spectrograms, as for :meth:`predict_proba`
+
+        Returns
+        -------
+        E : ndarray of shape (n_samples, n_features), float32
+        """
+        ds = self._dataset(X)
+        linears = [m for m in self.net_.module_.modules() if isinstance(m, torch.nn.Linear)]
+        if not linears:
+            raise ValueError("transform needs a module with a torch.nn.Linear output layer.")
+        captured = []
+
+        def hook(_, args):
+            captured.append(args[0].detach().float().reshape(len(args[0]), -1).cpu())
+
+        handle = linears[-1].register_forward_pre_hook(hook)
+        try:
+            self._forward(ds)
+        finally:
+            handle.remove()
+        E = torch.cat(captured).numpy()
+        if isinstance(ds, WindowDataset):
+            E = ds.clip_means(E)
+        return np.asarray(E, dtype=np.float32)
 
     def __setstate__(self, state):
         super().__setstate__(state)
