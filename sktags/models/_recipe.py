@@ -78,7 +78,9 @@ def check_input(X, window, *, name="X"):
     fixed = isinstance(X, np.ndarray) and X.dtype.kind != "O"
     if window is None or fixed or (not hasattr(X, "lengths") and _looks_stacked(X)):
         X, shape = check_spectrograms(X, name=name)
-        return X, (None if window is None else Clips(X)), shape[1], shape
+        if window is None:
+            return X, None, shape[1], shape
+        return X, Clips(X), shape[1], (1, shape[1], window[0])
     clips, n_mels = check_clips(X, name=name)
     return X, clips, n_mels, (1, n_mels, window[0])
 
