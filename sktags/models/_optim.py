@@ -4,8 +4,8 @@
   rate ``lr`` (0.1 when None) and the authors' staircase decay
   ``lr * lr_decay ** floor(step / lr_decay_steps)``, ``step`` counting
   training batches (:class:`~sktags.models._callbacks.StaircaseLR`).
-- ``"adamw"``: AdamW with ``weight_decay``, peak rate ``lr`` (1e-3 when
-  None) and a one-cycle schedule over the whole training
+- ``"adamw"``: AdamW with ``weight_decay``, peak rate ``lr`` (3e-3 when
+  None, the peak of fastai's one-cycle default) and a one-cycle schedule over the whole training
   (``max_epochs * batches_per_epoch`` steps, :class:`OneCycleLR`): a cosine
   warm-up from ``lr / 25`` to ``lr`` over the first 30 % of the steps, then a
   cosine annealing down to ``lr / 25e4``.
@@ -23,7 +23,7 @@ from skorch.callbacks import Callback
 from ._callbacks import StaircaseLR, completed_train_batches
 
 OPTIMIZERS = ("adadelta", "adamw")
-DEFAULT_LR = {"adadelta": 0.1, "adamw": 1e-3}
+DEFAULT_LR = {"adadelta": 0.1, "adamw": 3e-3}
 
 
 def cosine_one_cycle(step, total_steps, max_lr, *, pct_start=0.3, div_factor=25.0,
