@@ -10,7 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
+from sklearn.base import (BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin,
+                          MultiOutputMixin, TransformerMixin, clone)
+from sklearn.utils import TransformerTags
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
@@ -89,7 +91,8 @@ def _check_target(y):
         raise
 
 
-class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
+class CNNTagger(MultiOutputMixin, ClassifierMixin, ClassNamePrefixFeaturesOutMixin,
+                TransformerMixin, BaseEstimator):
     """Multilabel CNN tagger trained with the sample-level weighted loss.
 
     The model of Ibrahim et al. (ICASSP 2020): log-mel spectrograms in, one
@@ -102,9 +105,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    module : callable or None, default=None
-        None builds the paper's network, :class:`~sktags.models.TaggerCNN`,
-        with ``filters``, ``hidden_units`` and ``dropout``. Otherwise a class
+    module : {"ibrahim2020", "short_chunk"}, callable or None, default=None
+        None or "ibrahim2020" builds the paper's network,
+        :class:`~sktags.models.TaggerCNN`, with ``filters``, ``hidden_units``
+        and ``dropout``. "short_chunk" builds a
+        :class:`~sktags.models.ShortChunkCNN` with its default widths (use
+        ``functools.partial(ShortChunkCNN, channels=...)`` for others); it
+        suits ``crop_frames`` (see :doc:`/real_music`). Otherwise a class
         or function called as ``module(n_mels=..., n_frames=..., n_labels=...)``
         that returns a ``torch.nn.Module`` mapping a (batch, 1, n_mels,
         n_frames) float tensor to (batch, n_labels) logits. Use
@@ -124,8 +131,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         cloned into ``weighting_`` and fitted on the labels of the training
         part only; the validation part gets its weights from the same fitted
         clone. ``self.weighting`` is never modified.
-    lr : float, default=0.1
-        Initial Adadelta learning rate.
+    lr : float or None, default=None
+        Initial Adadelta learning rate, or AdamW's peak rate of the one-cycle
+        schedule. None uses 0.1 for Adadelta (the paper's) and 3e-3 for AdamW.
     rho : float, default=0.95
         Adadelta decay rate (TensorFlow's default, used by the authors).
     eps : float, default=1e-8
@@ -181,6 +189,36 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         Directory for checkpoints; see Notes.
     verbose : int, default=0
         Print skorch's per-epoch table when > 0.
+    crop_frames : int or None, default=None
+        None feeds whole inputs to the network (the paper). With an int,
+        training draws one random crop of ``crop_frames`` frames from every
+        clip in every epoch (seeded by ``random_state``, the epoch and the
+        clip; a shorter clip is zero-padded), and validation,
+        :meth:`predict_proba`, :meth:`predict` and :meth:`transform` average
+        over windows of ``crop_frames`` frames starting at 0, ``crop_hop``,
+        2·``crop_hop``, ... plus a last window ending at the clip's end when
+        the tail is not covered; a clip's probability is the mean of its
+        windows' probabilities. X may then hold clips of different lengths.
+        Only the frames of a crop or window are read from a memmap.
+    crop_hop : int or None, default=None
+        Hop between prediction windows; None means ``crop_frames // 2``.
+    optimizer : {"adadelta", "adamw"}, default="adadelta"
+        "adadelta" is the paper's, with the staircase decay of ``lr_decay``
+        and ``lr_decay_steps``. "adamw" uses AdamW with ``weight_decay`` and
+        a one-cycle schedule stepped per batch over ``max_epochs`` epochs
+        (cosine warm-up from ``lr / 25`` to ``lr`` over 30 % of the batches,
+        cosine annealing to ``lr / 25e4``); ``rho``, ``eps``, ``lr_decay``
+        and ``lr_decay_steps`` are then unused. As the schedule spans
+        ``max_epochs``, a checkpoint of an "adamw" training is only resumed
+        with the same ``max_epochs``.
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay (unused by Adadelta).
+    mixup : float, default=0.0
+        Mixup's alpha: each training batch is replaced by
+        ``lam * batch + (1 - lam) * batch[perm]`` with ``lam ~ Beta(alpha,
+        alpha)``, for the inputs, the targets and the per-entry confidence
+        weights alike (seeded by ``random_state``, the epoch and the batch).
+        0 disables it.
 
     Attributes
     ----------
@@ -199,7 +237,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         binary classifier: ``predict`` gives shape (n,) and ``predict_proba``
         (n, 2).
     input_shape_ : tuple of int
-        ``(1, n_mels, n_frames)`` seen at fit; prediction requires the same.
+        ``(1, n_mels, n_frames)`` of the network's input: the shape seen at
+        fit, which prediction requires, or ``(1, n_mels, crop_frames)`` with
+        crops (prediction then requires only the same ``n_mels``).
+    window_ : tuple of (int, int) or None
+        ``(crop_frames, crop_hop)`` used at fit, or None.
     thresholds_ : ndarray of shape (n_labels,)
         Per-label decision thresholds used by :meth:`predict`.
     device_ : str
@@ -348,6 +390,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         tags.classifier_tags.multi_label = True
         tags.classifier_tags.poor_score = True
+        # transform gives embeddings (float32 whatever the input dtype)
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
 
     # ------------------------------------------------------------------ checks
@@ -454,6 +498,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         params = self.get_params(deep=False)
         for key in sorted(set(params) - _NOT_FINGERPRINTED):
             h.update(f"{key}={_describe(params[key])};".encode())
+        if params.get("optimizer") == "adamw":  # the one-cycle schedule spans max_epochs
+            h.update(f"max_epochs={params['max_epochs']};".encode())
         if clips is not None and not clips.fixed:
             fingerprint_clips(h, clips)
         else:
@@ -789,6 +835,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         if isinstance(ds, WindowDataset):
             E = ds.clip_means(E)
         return np.asarray(E, dtype=np.float32)
+
+    @property
+    def _n_features_out(self):
+        """Embedding size, for ``get_feature_names_out`` (cnntagger0, cnntagger1, ...)."""
+        linears = [m for m in self.net_.module_.modules() if isinstance(m, torch.nn.Linear)]
+        return linears[-1].in_features
 
     def __setstate__(self, state):
         super().__setstate__(state)
