@@ -219,3 +219,19 @@ def test_bad_recipe_parameters(params, match):
     X = np.zeros((4, 1, 8, 16), np.float32)
     with pytest.raises(ValueError, match=match):
         CNNTagger(**params).fit(X, np.eye(4, 2, dtype=int))
+
+
+def test_pickled_and_memmapped(fitted, tmp_path):
+    import pickle
+
+    tagger, X, _ = fitted
+    clone = pickle.loads(pickle.dumps(tagger))
+    np.testing.assert_array_equal(clone.predict_proba(X), tagger.predict_proba(X))
+    np.testing.assert_array_equal(clone.transform(X), tagger.transform(X))
+    path = tmp_path / "X.f16"
+    mm = np.memmap(path, dtype=np.float16, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    ro = np.memmap(path, dtype=np.float16, mode="r", shape=X.shape)
+    np.testing.assert_allclose(tagger.predict_proba(ro), tagger.predict_proba(ro.astype(np.float32)),
+                               atol=1e-12)
