@@ -233,5 +233,5 @@ def test_pickled_and_memmapped(fitted, tmp_path):
     mm[:] = X
     mm.flush()
     ro = np.memmap(path, dtype=np.float16, mode="r", shape=X.shape)
-    np.testing.assert_allclose(tagger.predict_proba(ro), tagger.predict_proba(ro.astype(np.float32)),
-                               atol=1e-12)
+    expected = tagger.predict_proba(ro.astype(np.float32))
+    np.testing.assert_allclose(tagger.predict_proba(ro), expected, atol=1e-12)

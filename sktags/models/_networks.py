@@ -1,4 +1,4 @@
-"""The networks of CNNTagger: the paper's C4 (Ibrahim et al. 2020, section 4.1) and a short-chunk CNN."""
+"""CNNTagger's networks: the paper's C4 (Ibrahim et al. 2020, 4.1) and a short-chunk CNN."""
 
 from torch import nn
 

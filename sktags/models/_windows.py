@@ -212,7 +212,7 @@ class WindowDataset(Dataset):
         return xb[0], (target[0][0], target[1][0])
 
     def clip_means(self, values):
-        """Mean of per-window ``values`` (n_windows, d) over each clip's windows -> (n_clips, d)."""
+        """Mean of per-window ``values`` (n_windows, d) over each clip -> (n_clips, d)."""
         values = np.asarray(values)
         sums = np.zeros((len(self.indices), values.shape[1]), dtype=np.float64)
         np.add.at(sums, self.clip_of, values)
