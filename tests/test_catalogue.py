@@ -114,7 +114,6 @@ def test_all_failures_stay_bounded_and_reported(audio, pipeline):
     assert len(results) == 9 and not any(r.ok for r in results)
 
 
-@pytest.mark.skipif(not hasattr(CNNTagger, "transform"), reason="needs embeddings (merged later)")
 def test_embeddings_equal_transform(audio, pipeline):
     files, bad = audio
     results = list(tag_files(pipeline, [bad, *files], embed=True, tag=False, batch_size=4))

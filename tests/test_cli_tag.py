@@ -182,8 +182,6 @@ def test_whole_track_and_device_errors(capsys, data):
     assert status == 2 and "--files-from" in err
 
 
-@pytest.mark.skipif(not hasattr(CNNTagger, "predict_proba_windows"),
-                    reason="needs crop windows (merged later)")
 def test_whole_track_taggram_of_a_crop_model(capsys, data, tmp_path):
     from sktags.cli._common import save_model
     from sktags.features import MelSpectrogramTransformer
@@ -217,7 +215,6 @@ def test_whole_track_taggram_of_a_crop_model(capsys, data, tmp_path):
                                atol=1e-6)
 
 
-@pytest.mark.skipif(not hasattr(CNNTagger, "transform"), reason="needs embeddings (merged later)")
 def test_embed_writes_embeddings_and_index(capsys, data, tmp_path):
     files = data["files"][:4]
     out = tmp_path / "emb.npy"

@@ -164,3 +164,19 @@ def test_foreign_zip_content_is_refused(data, tmp_path):
     with pytest.raises(Exception):
         load_model(bad)
     assert not marker.exists()
+
+
+def test_crop_model_with_embeddings_round_trips(tmp_path):
+    """A short-chunk tagger trained on crops of variable-length clips loads and predicts the same."""
+    from sktags import CNNTagger
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(1, 16, n)).astype(np.float32) for n in (40, 50, 33, 64, 20, 45)]
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 1]])
+    tagger = CNNTagger(module="short_chunk", crop_frames=16, optimizer="adamw", mixup=0.4,
+                       max_epochs=2, valid_size=None, random_state=0).fit(X, Y)
+    save_model(tmp_path / "m.sktags", tagger)
+    loaded, _ = load_model(tmp_path / "m.sktags")
+    assert tuple(loaded.window_) == (16, 8)
+    np.testing.assert_array_equal(loaded.predict_proba(X), tagger.predict_proba(X))
+    np.testing.assert_array_equal(loaded.transform(X), tagger.transform(X))

@@ -10,6 +10,7 @@ import importlib
 _EXPORTS = {
     "CNNTagger": "._tagger",
     "Ibrahim2020CNN": "._networks",
+    "ShortChunkCNN": "._networks",
     "TaggerCNN": "._networks",
     "TaggerNeuralNet": "._skorch_net",
     "WeightedBCEWithLogitsLoss": "._loss",

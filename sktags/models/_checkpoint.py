@@ -94,6 +94,8 @@ def fingerprint(params, X, Y, counts=None, groups=None):
     h = hashlib.sha256()
     for key in sorted(set(params) - NOT_FINGERPRINTED):
         h.update(f"{key}={describe(params[key])};".encode())
+    if params.get("optimizer") == "adamw":  # the one-cycle schedule spans max_epochs
+        h.update(f"max_epochs={params['max_epochs']};".encode())
     hash_array(h, X)
     hash_array(h, np.ascontiguousarray(Y))
     if counts is not None:

@@ -5,6 +5,7 @@ from skorch import NeuralNet
 from skorch.utils import to_tensor
 
 from ._callbacks import PlainPrintLog, StopTraining
+from ._mixup import mix_batch
 from ._data import EpochBatchSampler, SequentialBatchSampler, make_loader
 from ._shared_loader import SharedLoader
 
@@ -50,8 +51,9 @@ class TaggerNeuralNet(NeuralNet):
     """
 
     def __init__(self, module, *, shuffle_seed=0, channels_last=False, precision="float32",
-                 num_workers=0, multiprocessing_context=None, **kwargs):
+                 num_workers=0, multiprocessing_context=None, mixup=0.0, **kwargs):
         super().__init__(module, **kwargs)
+        self.mixup = mixup
         self.shuffle_seed = shuffle_seed
         self.channels_last = channels_last
         self.precision = precision
@@ -119,6 +121,9 @@ class TaggerNeuralNet(NeuralNet):
         return scaler
 
     def train_step_single(self, batch, **fit_params):
+        if getattr(self, "mixup", 0):  # seeded by (seed, epoch, batch): see _mixup.py
+            batch = mix_batch(batch, self.mixup, self.shuffle_seed, len(self.history),
+                              len(self.history[-1]["batches"]) - 1)
         scaler = self._scaler()
         if not scaler.is_enabled():
             return super().train_step_single(batch, **fit_params)
@@ -144,8 +149,11 @@ class TaggerNeuralNet(NeuralNet):
 
     def _sampler(self, dataset, training):
         if training:
-            return EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
-                                     lambda: len(self.history))
+            sampler = EpochBatchSampler(len(dataset), self.batch_size, self.shuffle_seed,
+                                        lambda: len(self.history))
+            if hasattr(dataset, "batch_sampler"):  # random crops: items carry the epoch
+                sampler = dataset.batch_sampler(sampler, lambda: len(self.history))
+            return sampler
         return SequentialBatchSampler(len(dataset), self.batch_size)
 
     def get_iterator(self, dataset, training=False):

@@ -6,21 +6,25 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, _fit_context
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import (BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin,
+                          MultiOutputMixin, TransformerMixin, _fit_context)
+from sklearn.utils import TransformerTags, check_random_state
 
 from . import _training as steps
 from ._callbacks import best_epoch_from_history
 from ._checkpoint import Checkpoint, describe, fingerprint
 from ._data import SpectrogramDataset
-from ._validation import (TAGGER_CONSTRAINTS, check_input, check_module_param, check_side_inputs,
+from ._prediction import TaggerPredictionMixin
+from ._recipe import check_tagger_input, window_params
+from ._validation import (TAGGER_CONSTRAINTS, check_module_param, check_side_inputs,
                           check_target, resolve_device, resolve_thresholds)
+from ._windows import CropDataset, WindowDataset
 
 __all__ = ["CNNTagger"]
 
 
-class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
+class CNNTagger(TaggerPredictionMixin, MultiOutputMixin, ClassifierMixin,
+                ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Multilabel CNN tagger trained with the sample-level weighted loss.
 
     The model of Ibrahim et al. (ICASSP 2020): log-mel spectrograms in, one
@@ -33,10 +37,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    module : callable, str or None, default=None
-        None (or "ibrahim2020") builds the paper's network,
-        :class:`~sktags.models.Ibrahim2020CNN`,
-        with ``filters``, ``hidden_units`` and ``dropout``. Otherwise a class
+    module : {"ibrahim2020", "short_chunk"}, callable or None, default=None
+        None or "ibrahim2020" builds the paper's network,
+        :class:`~sktags.models.Ibrahim2020CNN`, with ``filters``,
+        ``hidden_units`` and ``dropout``. "short_chunk" builds a
+        :class:`~sktags.models.ShortChunkCNN` with its default widths (use
+        ``functools.partial(ShortChunkCNN, channels=...)`` for others); it
+        suits ``crop_frames`` (see :doc:`/real_music`). Otherwise a class
         or function called as ``module(n_mels=..., n_frames=..., n_labels=...)``
         that returns a ``torch.nn.Module`` mapping a (batch, 1, n_mels,
         n_frames) float tensor to (batch, n_labels) logits. Use
@@ -57,8 +64,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         fitted on the labels of the training part only; one ``transform`` of
         that clone gives the weights of every row, validation included.
         ``self.weighting`` is never modified.
-    lr : float, default=0.1
-        Initial Adadelta learning rate.
+    lr : float or None, default=None
+        Initial Adadelta learning rate, or AdamW's peak rate of the one-cycle
+        schedule. None uses 0.1 for Adadelta (the paper's) and 3e-3 for AdamW.
     rho : float, default=0.95
         Adadelta decay rate (TensorFlow's default, used by the authors).
     eps : float, default=1e-8
@@ -123,6 +131,36 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         beside the internal ones; ``self.callbacks`` is not modified.
     verbose : int, default=0
         Print skorch's per-epoch table when > 0.
+    crop_frames : int or None, default=None
+        None feeds whole inputs to the network (the paper). With an int,
+        training draws one random crop of ``crop_frames`` frames from every
+        clip in every epoch (seeded by ``random_state``, the epoch and the
+        clip; a shorter clip is zero-padded), and validation,
+        :meth:`predict_proba`, :meth:`predict` and :meth:`transform` average
+        over windows of ``crop_frames`` frames starting at 0, ``crop_hop``,
+        2·``crop_hop``, ... plus a last window ending at the clip's end when
+        the tail is not covered; a clip's probability is the mean of its
+        windows' probabilities. X may then hold clips of different lengths.
+        Only the frames of a crop or window are read from a memmap.
+    crop_hop : int or None, default=None
+        Hop between prediction windows; None means ``crop_frames // 2``.
+    optimizer : {"adadelta", "adamw"}, default="adadelta"
+        "adadelta" is the paper's, with the staircase decay of ``lr_decay``
+        and ``lr_decay_steps``. "adamw" uses AdamW with ``weight_decay`` and
+        a one-cycle schedule stepped per batch over ``max_epochs`` epochs
+        (cosine warm-up from ``lr / 25`` to ``lr`` over 30 % of the batches,
+        cosine annealing to ``lr / 25e4``); ``rho``, ``eps``, ``lr_decay``
+        and ``lr_decay_steps`` are then unused. As the schedule spans
+        ``max_epochs``, a checkpoint of an "adamw" training is only resumed
+        with the same ``max_epochs``.
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay (unused by Adadelta).
+    mixup : float, default=0.0
+        Mixup's alpha: each training batch is replaced by
+        ``lam * batch + (1 - lam) * batch[perm]`` with ``lam ~ Beta(alpha,
+        alpha)``, for the inputs, the targets and the per-entry confidence
+        weights alike (seeded by ``random_state``, the epoch and the batch).
+        0 disables it.
 
     Attributes
     ----------
@@ -141,9 +179,13 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         binary classifier: ``predict`` gives shape (n,) and ``predict_proba``
         (n, 2).
     input_shape_ : tuple of int
-        ``(1, n_mels, n_frames)`` seen at fit; prediction requires the same.
+        ``(1, n_mels, n_frames)`` of the network's input: the shape seen at
+        fit, which prediction requires, or ``(1, n_mels, crop_frames)`` with
+        crops (prediction then requires only the same ``n_mels``).
     n_features_in_ : int
-        ``n_mels * n_frames``.
+        ``n_mels * n_frames`` (without ``crop_frames`` only).
+    window_ : tuple of (int, int) or None
+        ``(crop_frames, crop_hop)`` used at fit, or None.
     thresholds_ : ndarray of shape (n_labels,)
         Per-label decision thresholds used by :meth:`predict`.
     device_ : str
@@ -195,7 +237,7 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         hidden_units=256,
         dropout=0.3,
         weighting=None,
-        lr=0.1,
+        lr=None,
         rho=0.95,
         eps=1e-8,
         lr_decay=0.95,
@@ -213,6 +255,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         checkpoint_dir=None,
         callbacks=None,
         verbose=0,
+        crop_frames=None,
+        crop_hop=None,
+        optimizer="adadelta",
+        weight_decay=0.01,
+        mixup=0.0,
     ):
         self.module = module
         self.filters = filters
@@ -237,6 +284,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.callbacks = callbacks
         self.verbose = verbose
+        self.crop_frames = crop_frames
+        self.crop_hop = crop_hop
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.mixup = mixup
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -246,6 +298,8 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         tags.classifier_tags.multi_label = True
         tags.classifier_tags.poor_score = True
+        # transform gives embeddings (float32 whatever the input dtype)
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
 
     # --------------------------------------------------------------------- fit
@@ -274,10 +328,12 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self : CNNTagger
         """
         check_module_param(self.module)
-        X, input_shape = check_input(X)
+        window = window_params(self)
+        X, clips, input_shape = check_tagger_input(X, window)
         Y, classes, outputs_2d = check_target(y)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
+        n_x = len(clips) if clips is not None else X.shape[0]
+        if Y.shape[0] != n_x:
+            raise ValueError(f"X has {n_x} samples but y has {Y.shape[0]}.")
         counts, groups = check_side_inputs(playlist_counts, groups, Y.shape)
         thresholds = resolve_thresholds(self.threshold, Y.shape[1], self.valid_size)
         device = resolve_device(self.device)
@@ -295,10 +351,16 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             train_idx, valid_idx = steps.split(self, Y.shape[0], groups, seed)
             weighting, W = steps.fit_weights(self, Y, counts, train_idx)
             Yf = Y.astype(np.float32)
-            valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
-            net = steps.make_net(self, input_shape, Y.shape[1], device, seed, valid_ds, checkpoint)
-            steps.train_net(self, net, SpectrogramDataset(X, train_idx, Yf, W), device, seed,
-                            checkpoint)
+            if window is None:
+                train_ds = SpectrogramDataset(X, train_idx, Yf, W)
+                valid_ds = None if valid_idx is None else SpectrogramDataset(X, valid_idx, Yf, W)
+            else:  # one random crop per clip and epoch; validation on windows
+                train_ds = CropDataset(clips, train_idx, window[0], seed, Yf, W)
+                valid_ds = None if valid_idx is None else WindowDataset(
+                    clips, valid_idx, *window, Yf, W)
+            net = steps.make_net(self, input_shape, Y.shape[1], device, seed, valid_ds, checkpoint,
+                                 n_train=len(train_idx))
+            steps.train_net(self, net, train_ds, device, seed, checkpoint)
 
         self.net_ = net
         self.weighting_ = weighting
@@ -308,7 +370,9 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.outputs_2d_ = outputs_2d
         self.classes_ = classes
         self.input_shape_ = input_shape
-        self.n_features_in_ = int(np.prod(input_shape))
+        self.window_ = window
+        if window is None:
+            self.n_features_in_ = int(np.prod(input_shape))
         self.valid_indices_ = valid_idx
         self.n_epochs_ = len(net.history)
         self.best_epoch_ = (best_epoch_from_history(net.history)[0] if valid_ds is not None
@@ -318,59 +382,11 @@ class CNNTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             from ..metrics import tune_thresholds
 
             proba = expit(self._forward(valid_ds).astype(np.float64))
+            if window is not None:
+                proba = valid_ds.clip_means(proba)
             thresholds = np.asarray(tune_thresholds(Y[valid_idx], proba), dtype=np.float64)
         self.thresholds_ = thresholds
         return self
-
-    # ----------------------------------------------------------------- predict
-
-    def _forward(self, dataset):
-        chunks = [z.float() for z in self.net_.forward_iter(dataset, training=False)]
-        return torch.cat(chunks).numpy()
-
-    def _logits(self, X):
-        """Logits of shape (n_samples, n_labels), float32."""
-        check_is_fitted(self)
-        X, input_shape = check_input(X)
-        if input_shape != tuple(self.input_shape_):
-            raise ValueError(
-                f"X has {int(np.prod(input_shape))} features, but CNNTagger is expecting "
-                f"{self.n_features_in_} features as input: it was fitted on spectrograms of "
-                f"shape {tuple(self.input_shape_)}, got {input_shape}.")
-        return self._forward(SpectrogramDataset(X, np.arange(X.shape[0])))
-
-    def predict_proba(self, X):
-        """Probability of each tag.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels), float64
-            For a 1-D y at fit, shape (n_samples, 2): the probabilities of
-            ``classes_[0]`` and ``classes_[1]``.
-        """
-        p = expit(self._logits(X).astype(np.float64))
-        if self.outputs_2d_:
-            return p
-        return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-
-    def predict(self, X):
-        """Tags: 1 where the probability is >= ``thresholds_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
-
-        Returns
-        -------
-        Y : ndarray of shape (n_samples, n_labels) of 0/1 ints, or (n_samples,) of ``classes_``
-        """
-        p = expit(self._logits(X).astype(np.float64))
-        Y = (p >= self.thresholds_).astype(np.int64)
-        return Y if self.outputs_2d_ else self.classes_[Y[:, 0]]
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -9,11 +9,11 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 
-from ._callbacks import (BestWeights, CheckpointSaver, EarlyStopping, StaircaseLR,
-                         restore_best_scores)
+from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, restore_best_scores
 from ._loss import WeightedBCEWithLogitsLoss
+from ._optim import resolve_optimizer
+from ._recipe import resolve_module
 from ._skorch_net import FixedSplit, TaggerNeuralNet
-from ._networks import Ibrahim2020CNN
 from ._validation import check_weights
 
 
@@ -52,22 +52,22 @@ def fit_weights(est, Y, counts, train_idx):
 
 def module_spec(est, input_shape, n_labels):
     """(module factory, keyword arguments) of the torch network."""
-    if est.module is None or est.module == "ibrahim2020":
-        module, kwargs = Ibrahim2020CNN, dict(filters=tuple(est.filters),
-                                         hidden_units=est.hidden_units, dropout=est.dropout)
-    elif isinstance(est.module, str):
-        raise ValueError(f"module={est.module!r} is not available in this version.")
-    else:
-        module, kwargs = est.module, {}
+    module, kwargs = resolve_module(est)
     kwargs.update(n_mels=input_shape[1], n_frames=input_shape[2], n_labels=n_labels)
     return module, kwargs
 
 
-def make_net(est, input_shape, n_labels, device, seed, valid_ds=None, checkpoint=None):
-    """The (uninitialised) skorch net, with internal and user callbacks."""
+def make_net(est, input_shape, n_labels, device, seed, valid_ds=None, checkpoint=None,
+             n_train=1):
+    """The (uninitialised) skorch net, with internal and user callbacks.
+
+    ``n_train`` (training samples) sizes AdamW's one-cycle schedule.
+    """
     module, kwargs = module_spec(est, input_shape, n_labels)
+    optimizer, optimizer_kwargs, schedule = resolve_optimizer(est, n_train)
     best = BestWeights("valid_loss")
-    callbacks = [("staircase_lr", StaircaseLR(est.lr, est.lr_decay, est.lr_decay_steps))]
+    schedule_name = "staircase_lr" if est.optimizer == "adadelta" else "one_cycle_lr"
+    callbacks = [(schedule_name, schedule)]
     for cb in est.callbacks or ():
         if isinstance(cb, tuple):
             callbacks.append((cb[0], clone(cb[1], safe=False)))
@@ -81,13 +81,13 @@ def make_net(est, input_shape, n_labels, device, seed, valid_ds=None, checkpoint
     if valid_ds is not None:
         callbacks.append(("early_stopping", EarlyStopping("valid_loss", est.patience)))
     return TaggerNeuralNet(
-        module, criterion=WeightedBCEWithLogitsLoss, optimizer=torch.optim.Adadelta,
-        lr=est.lr, optimizer__rho=est.rho, optimizer__eps=est.eps,
+        module, criterion=WeightedBCEWithLogitsLoss, optimizer=optimizer, **optimizer_kwargs,
         max_epochs=est.max_epochs, batch_size=est.batch_size,
         train_split=None if valid_ds is None else FixedSplit(valid_ds),
         callbacks=callbacks, device=device, verbose=est.verbose, shuffle_seed=seed,
         channels_last=est.channels_last, precision=est.precision,
-        num_workers=est.num_workers, **{f"module__{k}": v for k, v in kwargs.items()})
+        num_workers=est.num_workers, mixup=float(est.mixup),
+        **{f"module__{k}": v for k, v in kwargs.items()})
 
 
 def train_net(est, net, train_ds, device, seed, checkpoint):
