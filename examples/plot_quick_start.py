@@ -18,7 +18,6 @@ or cell by cell (``# %%``) in an editor or Jupyter.
 # %%
 import argparse
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
 from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer

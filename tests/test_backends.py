@@ -6,7 +6,6 @@ the code run here.
 """
 
 import importlib.util
-import os
 import warnings
 from pathlib import Path
 

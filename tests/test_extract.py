@@ -5,9 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-import time
-import warnings
 
 import numpy as np
 import pytest
@@ -188,7 +185,7 @@ def test_a_killed_run_leaves_temporary_files_that_the_next_run_sweeps(tmp_path, 
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     left = sorted(os.listdir(tmp_path))
-    assert left and all(name.startswith(f".m.") and ".tmp-" in name for name in left)
+    assert left and all(name.startswith(".m.") and ".tmp-" in name for name in left)
     if duration == "1.0":  # the full size was reserved
         assert os.path.getsize(tmp_path / left[0]) >= 128 + 4 * 16 * 32 * 4
     # a live process's temporary file is left alone; a dead one's is removed
