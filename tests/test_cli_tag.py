@@ -27,8 +27,8 @@ def _run(capsys, argv):
     return status, out, err
 
 
-def _one_line_error(status, err, *needles):
-    assert status == 1, err
+def _one_line_error(status, err, *needles, code=1):
+    assert status == code, err
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in err, err
     for needle in needles:
@@ -134,21 +134,21 @@ def test_output_that_is_an_input_is_refused_before_any_work(capsys, data, tmp_pa
     before = model.read_bytes()
     wav = data["files"][0]
     status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(model)])
-    _one_line_error(status, err, "m.sktags", "input")
+    _one_line_error(status, err, "m.sktags", "input", code=2)
     link = tmp_path / "out.csv"
     link.symlink_to(model)
     status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(link), "--format", "csv"])
-    _one_line_error(status, err, "input")
+    _one_line_error(status, err, "input", code=2)
     status, _, err = _run(capsys, ["tag", str(model), wav, "--taggram", str(model)])
-    _one_line_error(status, err, "input")
+    _one_line_error(status, err, "input", code=2)
     status, _, err = _run(capsys, ["tag", str(model), wav, "-o", str(tmp_path / "a.csv"),
                                    "--taggram", str(tmp_path / "a.csv")])
-    _one_line_error(status, err, "same file")
+    _one_line_error(status, err, "same file", code=2)
     audio_copy = tmp_path / "x.wav"
     audio_copy.write_bytes(Path(wav).read_bytes())
     status, _, err = _run(capsys, ["tag", str(model), str(tmp_path), "-o", str(audio_copy),
                                    "--format", "csv"])
-    _one_line_error(status, err, "input")
+    _one_line_error(status, err, "input", code=2)
     assert model.read_bytes() == before
     assert audio_copy.read_bytes() == Path(wav).read_bytes()
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ._common import CLIError, check_output_path, collect_audio, index_path, load_model, write_text_atomic
-from ._tag import _Progress, refuse_overwrite
+from ._paths import refuse_overwrite
+from ._tag import _Progress
 
 HELP = "audio files -> embeddings of a trained model (.npy + .json index)"
 
@@ -54,7 +55,7 @@ def run(args):
     check_output_path(index_path(out))
     refuse_overwrite([str(out), str(index_path(out))], [args.model, *args.inputs])
     files = collect_audio(args.inputs)
-    refuse_overwrite([str(out), str(index_path(out))], [], audio_inputs=[str(f) for f in files])
+    refuse_overwrite([str(out), str(index_path(out))], [str(f) for f in files])
     ids = [f.stem for f in files]
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from ._common import (
-    AUDIO_EXTENSIONS,
     CLIError,
     check_front_end,
     check_output_path,
@@ -19,6 +18,7 @@ from ._common import (
     load_features,
     load_model,
 )
+from ._paths import refuse_overwrite
 
 HELP = "audio files -> contexts and probabilities (table, csv, json or jsonl)"
 _STREAMED = ("csv", "jsonl")
@@ -211,30 +211,6 @@ def _read_list(path):
         raise CLIError(f"list file {str(path)!r} is not UTF-8 text: {exc}") from None
 
 
-def _same(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
-def refuse_overwrite(outputs, inputs, *, audio_inputs=()):
-    """Raise :class:`CLIError` when an output path resolves to an input (symlinks too)."""
-    outputs = [o for o in outputs if o]
-    for i, out in enumerate(outputs):
-        for other in outputs[:i]:
-            if _same(out, other):
-                raise CLIError(f"two outputs are the same file: {out!r} and {other!r}")
-        for name in inputs:
-            if name and os.path.exists(name) and not os.path.isdir(name) and _same(out, name):
-                raise CLIError(f"output {out!r} is an input of this command ({name!r}); "
-                               "choose another output file")
-        real = os.path.realpath(out)
-        if Path(real).suffix.lower() in AUDIO_EXTENSIONS and os.path.exists(out):
-            if any(os.path.realpath(f) == real for f in audio_inputs):
-                raise CLIError(f"output {out!r} is an input audio file; choose another name")
-
-
 def _feature_results(X, meta, files, tagger, batch_size, windows):
     """TagResults from a feature file, in batches; rows listed as failed are failed."""
     from ..inference import TagResult
@@ -323,7 +299,7 @@ def run(args):
             files += _read_list(args.files_from)
         if not files:
             raise CLIError(f"the list file {args.files_from!r} names no audio file")
-        refuse_overwrite([args.output, args.taggram], [], audio_inputs=files)
+        refuse_overwrite([args.output, args.taggram], files)
 
     header = _csv_line(csv_header(names)) if fmt == "csv" else ""
     keep = tkeep = None
