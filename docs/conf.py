@@ -63,6 +63,9 @@ source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 
 autosummary_generate = True
+# Classes are documented by autodoc (members included), without autosummary's
+# tables of inherited torch / skorch attributes, whose targets are not documented.
+templates_path = ["_templates"]
 autosummary_imported_members = True
 autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
