@@ -10,6 +10,8 @@ import importlib
 _EXPORTS = {
     "CNNTagger": "._tagger",
     "Ibrahim2020CNN": "._networks",
+    "REAL_MUSIC_RECIPE": "._recipe",
+    "RECIPES": "._recipe",
     "ShortChunkCNN": "._networks",
     "TaggerCNN": "._networks",
     "TaggerNeuralNet": "._skorch_net",
