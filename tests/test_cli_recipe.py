@@ -112,7 +112,7 @@ def test_defaults_are_the_papers(data, tmp_path):
     assert args.precision == "float32" and args.patience == 10 and args.batch_size == 32
 
 
-def test_flags_train_the_same_model_as_the_library(capsys, data, tmp_path):
+def test_flags_train_the_same_model_as_the_library(capsys, data, ragged, tmp_path):
     from sktags import MelSpectrogramTransformer
     from sktags.models import CNNTagger
 
@@ -134,6 +134,14 @@ def test_flags_train_the_same_model_as_the_library(capsys, data, tmp_path):
     assert {k: v for k, v in mine.items() if k not in RUN_PARAMS} == \
         {k: v for k, v in theirs.items() if k not in RUN_PARAMS}
     np.testing.assert_array_equal(cli.predict_proba(X), lib.predict_proba(X))
+
+    # A crop model of 1 s excerpts scores whole tracks with --whole-track (windows).
+    base = ["evaluate", str(model), str(ragged), "--labels", str(data["labels_broken"])]
+    status, _, err = _run(capsys, base)
+    assert status == 1 and "duration=None" in err and "--whole-track" in err
+    status, out, err = _run(capsys, [*base, "--whole-track"])
+    assert status == 0, err
+    assert f"Table 1 on {len(data['ids'])} tracks" in out
 
 
 def test_recipe_sets_the_documented_params_and_options_override(capsys, data, tmp_path):
@@ -214,13 +222,23 @@ def test_train_and_evaluate_whole_tracks(capsys, data, ragged, tmp_path):
     assert "excluding 1 track(s)" in err and "'broken'" in err
     assert "whole tracks of 16 mel bands" in out
     from_audio = tmp_path / "audio.sktags"
+    ckpt = ["--checkpoint-dir", str(tmp_path / "ckpt")]
     status, _, err = _run(capsys, ["train", str(data["audio"]), "--labels", str(data["labels"]),
-                                   "-o", str(from_audio), "--whole-track", *flags, *SMALL_MEL])
+                                   "-o", str(from_audio), "--whole-track", *flags, *SMALL_MEL,
+                                   *ckpt])
     assert status == 0, err
+    assert (tmp_path / "ckpt" / "features.offsets.npy").is_file()
+    # Run again: the whole tracks extracted into the checkpoint folder are reused.
+    again = tmp_path / "again.sktags"
+    status, out, err = _run(capsys, ["train", str(data["audio"]), "--labels", str(data["labels"]),
+                                     "-o", str(again), "--whole-track", *flags, *SMALL_MEL, *ckpt])
+    assert status == 0, err
+    assert "reusing features extracted earlier" in out
     # The same whole-track features, the same seed: the same model.
     R = RaggedSpectrograms.load(ragged)[np.arange(len(data["ids"]))]
     P = _tagger(from_file).predict_proba(R)
     np.testing.assert_array_equal(P, _tagger(from_audio).predict_proba(R))
+    np.testing.assert_array_equal(P, _tagger(again).predict_proba(R))
     bundle = load_model(from_audio)
     assert bundle["pipeline"].named_steps["mel"].duration is None
 

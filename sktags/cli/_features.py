@@ -242,9 +242,11 @@ def check_front_end(meta, mel, path):
             else mine == theirs
         )
         if not same:
+            hint = (" (or pass --whole-track, for a model trained with crops)"
+                    if key == "duration" and mine is None else "")
             raise CLIError(
                 f"feature file {str(path)!r} was extracted with {key}={mine!r}, but the model "
-                f"expects {key}={theirs!r}; re-extract it with the model's front end"
+                f"expects {key}={theirs!r}; re-extract it with the model's front end{hint}"
             )
 
 
