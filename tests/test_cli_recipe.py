@@ -112,6 +112,24 @@ def test_defaults_are_the_papers(data, tmp_path):
     assert args.precision == "float32" and args.patience == 10 and args.batch_size == 32
 
 
+def test_recipe_equals_the_options_its_help_lists(capsys, monkeypatch):
+    from sktags.cli._main import build_parser
+    from sktags.cli._recipes import _as_flags, tagger_params
+    from sktags.models import RECIPES
+
+    monkeypatch.setenv("COLUMNS", "1000")  # no line wrapping inside an option name
+    parser = build_parser()
+    base = ["train", "x.npy", "--labels", "l.csv", "-o", "m.sktags"]
+    assert main([*base, "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for name, preset in RECIPES.items():
+        flags = _as_flags(preset)
+        assert f"{name}: {flags}" in shown
+        by_flags, _, _ = tagger_params(parser.parse_args([*base, *flags.split()]))
+        by_recipe, got, _ = tagger_params(parser.parse_args([*base, "--recipe", name]))
+        assert by_flags == by_recipe and got == dict(preset)
+
+
 def test_flags_train_the_same_model_as_the_library(capsys, data, ragged, tmp_path):
     from sktags import MelSpectrogramTransformer
     from sktags.models import CNNTagger
@@ -168,7 +186,7 @@ def test_recipe_sets_the_documented_params_and_options_override(capsys, data, tm
 def test_recipe_and_option_usage_errors(capsys, data, tmp_path, ragged):
     base = ["train", str(data["audio"]), "--labels", str(data["labels"]), "-o",
             str(tmp_path / "m.sktags")]
-    _usage_error(*_run(capsys, [*base, "--recipe", "pop"])[::2], "unknown --recipe 'pop'",
+    _usage_error(*_run(capsys, [*base, "--recipe", "pop"])[::2], "invalid choice: 'pop'",
                  "real-music")
     _usage_error(*_run(capsys, [*base, "--crop-hop", "4"])[::2], "--crop-hop needs --crop-frames")
     _usage_error(*_run(capsys, [*base, "--mixup", "-1"])[::2], "--mixup (mixup)")

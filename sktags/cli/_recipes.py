@@ -6,6 +6,7 @@ defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
 and the options given override either.
 """
 
+from ..models._presets import RECIPES
 from ._errors import CLIError, CLIUsageError
 
 #: --architecture -> CNNTagger's ``module``.
@@ -31,11 +32,11 @@ def add_model_arguments(parser):
     g = parser.add_argument_group(
         "model and optimiser (defaults: the paper's configuration; with --recipe, the recipe's)"
     )
+    shown = "; ".join(f"{name}: {_as_flags(params)}" for name, params in RECIPES.items())
     g.add_argument(
-        "--recipe", metavar="NAME", default=None,
-        help="a preset of the options below; 'real-music' (for your own music: "
-        "--architecture short_chunk --crop-frames 128 --optimizer adamw --mixup 0.4 "
-        "--epochs 60 --valid-size 0). Options given with it override its values",
+        "--recipe", choices=list(RECIPES), default=None,
+        help=f"a preset of the options below ({shown}; real-music is for your own music). "
+        "Options given with it override its values",
     )
     g.add_argument("--architecture", choices=list(ARCHITECTURES), default=None,
                    help="the paper's CNN or the short-chunk CNN (paper)")
@@ -60,6 +61,20 @@ def add_model_arguments(parser):
                    help="internal validation share, in [0, 1); 0: no validation (0.1)")
 
 
+def _as_flags(params):
+    """A recipe's parameters as the options that set them."""
+    flag_of = {key: _FLAG[dest] for dest, key in _PARAMS.items()}
+    names = {value: name for name, value in ARCHITECTURES.items()}
+    parts = []
+    for key, value in params.items():
+        if key == "module":
+            value = names.get(value, value)
+        elif key == "valid_size" and value is None:
+            value = 0
+        parts.append(f"{flag_of[key]} {value}")
+    return " ".join(parts).replace("%", "%%")
+
+
 def tagger_params(args):
     """CNNTagger parameters of a ``sktags train`` command line.
 
@@ -73,17 +88,11 @@ def tagger_params(args):
     given : dict
         The parameters set by options.
     """
-    from ..models import RECIPES, CNNTagger
+    from ..models import CNNTagger
 
     defaults = CNNTagger().get_params()
     params = {key: defaults[key] for key in _PARAMS.values()}
-    preset = {}
-    if args.recipe is not None:
-        if args.recipe not in RECIPES:
-            raise CLIUsageError(
-                f"unknown --recipe {args.recipe!r}; choose from {', '.join(RECIPES)}"
-            )
-        preset = dict(RECIPES[args.recipe])
+    preset = {} if args.recipe is None else dict(RECIPES[args.recipe])  # argparse checked it
     given = {}
     for dest, key in _PARAMS.items():
         value = getattr(args, dest, None)

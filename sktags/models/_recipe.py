@@ -1,17 +1,9 @@
 """CNNTagger's options for real music: network names, crop checks and crop-aware inputs.
 
 Kept out of ``_tagger.py`` so that the estimator only wires them in. See
-``docs/real_music.rst`` for the recipe itself, whose parameters are defined
-once, here:
-
->>> from sktags.models import CNNTagger, REAL_MUSIC_RECIPE
->>> tagger = CNNTagger(**REAL_MUSIC_RECIPE, random_state=0)
->>> tagger.module, tagger.crop_frames, tagger.optimizer, tagger.mixup, tagger.max_epochs
-('short_chunk', 128, 'adamw', 0.4, 60)
+``docs/real_music.rst`` for the recipe itself.
 """
 
-
-from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -21,21 +13,6 @@ from ._networks import Ibrahim2020CNN, ShortChunkCNN
 from ._windows import Clips, check_clips
 
 MODULE_NAMES = ("ibrahim2020", "short_chunk")
-
-#: The real-music recipe: :class:`~sktags.CNNTagger` parameters for training on
-#: your own music (see :doc:`/real_music`). The paper's configuration stays the
-#: estimator's default; ``sktags train --recipe real-music`` applies these.
-REAL_MUSIC_RECIPE = MappingProxyType({
-    "module": "short_chunk",
-    "crop_frames": 128,
-    "optimizer": "adamw",
-    "mixup": 0.4,
-    "max_epochs": 60,
-    "valid_size": None,
-})
-
-#: Named recipes (name -> CNNTagger parameters), as ``sktags train --recipe`` offers them.
-RECIPES = MappingProxyType({"real-music": REAL_MUSIC_RECIPE})
 
 
 def resolve_module(est):
