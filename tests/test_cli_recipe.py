@@ -190,6 +190,8 @@ def test_recipe_and_option_usage_errors(capsys, data, tmp_path, ragged):
                  "real-music")
     _usage_error(*_run(capsys, [*base, "--crop-hop", "4"])[::2], "--crop-hop needs --crop-frames")
     _usage_error(*_run(capsys, [*base, "--mixup", "-1"])[::2], "--mixup (mixup)")
+    _usage_error(*_run(capsys, [*base, "--recipe", "real-music", "--threshold", "f1"])[::2],
+                 "--threshold f1", "--valid-size")
     status, _, err = _run(capsys, [*base, "--valid-size", "1.5"])  # exit 1, as before
     assert status == 1 and "--valid-size" in err and len(err.strip().splitlines()) == 1
     _usage_error(*_run(capsys, [*base, "--whole-track", *SMALL_MEL])[::2],

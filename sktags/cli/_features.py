@@ -147,8 +147,15 @@ def _read_index(path):
 
 
 def feature_layout(path):
-    """``"ragged"`` (whole tracks, ``sktags extract --whole-track``) or ``"fixed"``."""
-    meta, _ = _read_index(path)
+    """``"ragged"`` (whole tracks, ``sktags extract --whole-track``) or ``"fixed"``.
+
+    A missing or unreadable index reads as ``"fixed"``: :func:`load_features`
+    reports it.
+    """
+    try:
+        meta, _ = _read_index(path)
+    except (CLIError, OSError):
+        return "fixed"
     return "ragged" if meta.get("layout") == "ragged" else "fixed"
 
 

@@ -23,7 +23,6 @@ from ._features import (
     refuse_mel_options_with_features,
 )
 from ._models import MODEL_FORMAT, save_model
-from ._recipes import add_model_arguments, describe, tagger_params
 from ._paths import (
     audio_by_id,
     audio_inputs,
@@ -31,6 +30,7 @@ from ._paths import (
     refuse_overwrite,
     write_text_atomic,
 )
+from ._recipes import add_model_arguments, describe, tagger_params
 from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
 HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
@@ -128,6 +128,11 @@ def run(args):
     refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
     params, preset, given = tagger_params(args)
+    if threshold == "f1" and params["valid_size"] is None:
+        raise CLIUsageError(
+            "--threshold f1 tunes the thresholds on the validation split, and there is none "
+            "(--valid-size 0, or a --recipe without one): give --valid-size, e.g. 0.1"
+        )
     _check_whole_track(args, data, params)
     ids, names, Y = read_matrix_csv(args.labels, what="labels")
     counts = None
