@@ -261,6 +261,13 @@ def test_train_and_evaluate_whole_tracks(capsys, data, ragged, tmp_path):
     np.testing.assert_array_equal(P, _tagger(again).predict_proba(R))
     bundle = load_model(from_audio)
     assert bundle["pipeline"].named_steps["mel"].duration is None
+    # ... so that `sktags tag` reads whole files with it, without --whole-track.
+    status, out, err = _run(capsys, ["tag", str(from_audio), *data["files"][:3],
+                                     "--format", "jsonl"])
+    assert status == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    got = [[{t["context"]: t["probability"] for t in r["tags"]}[n] for n in NAMES] for r in rows]
+    np.testing.assert_allclose(got, P[:3], rtol=1e-6, atol=1e-7)
 
     # evaluate from the ragged file (the failed row excluded) and from the audio, on the CPU.
     report = tmp_path / "r.json"
