@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import CLIError
+from ._errors import CLIError, CLIUsageError
 from ._features import features_for, index_path
 from ._models import load_model
 from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
@@ -40,6 +40,14 @@ def add_parser(sub):
     p.add_argument("--json", metavar="FILE", help="also write the report(s) as JSON")
     p.add_argument("--skip-missing", action="store_true", help="ignore labelled tracks without audio/features")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel decoding processes")
+    p.add_argument(
+        "--whole-track", action="store_true",
+        help="score whole files (offset 0, no duration limit) in windows; models trained with "
+        "--crop-frames. A feature file from `sktags extract --whole-track` needs this option "
+        "unless the model itself was trained on whole tracks",
+    )
+    p.add_argument("--device", default=None,
+                   help="torch device: auto, cpu, cuda, cuda:1, mps... (default: the model's)")
     p.add_argument("--cache", metavar="DIR", default=None, help="per-file feature cache directory")
     p.set_defaults(run=run)
     return p
@@ -57,9 +65,11 @@ def _scores(bundle, data, labels, args):
     mel = clone(bundle["pipeline"].named_steps["mel"]).set_params(
         n_jobs=args.jobs, memory=args.cache
     )
+    if args.whole_track:
+        mel.set_params(duration=None, offset=0.0)
     X, _, keep = features_for(
         [Path(data)], ids, mel=mel, what="labelled tracks", skip_missing=args.skip_missing,
-        check_model_front_end=True, command="evaluate",
+        check_model_front_end=True, command="evaluate", ragged=True,
     )
     if keep is not None:
         Y = Y[keep]
@@ -100,6 +110,7 @@ def run(args):
         refuse_overwrite([args.json], inputs + audio_inputs([args.data, args.tune_on], [args.json]))
     bundle = load_model(args.model)
     names = bundle["target_names"]
+    _use_device_and_windows(bundle, args)
     if args.threshold is None:
         threshold, which = model_thresholds(bundle, names)
     else:
@@ -126,6 +137,22 @@ def run(args):
     if args.json:
         write_text_atomic(args.json, json.dumps(results, indent=1, default=_jsonable))
     return 0
+
+
+def _use_device_and_windows(bundle, args):
+    """Move the tagger to ``--device``; refuse ``--whole-track`` for a fixed-input model."""
+    from ..inference import move_to_device
+
+    tagger = bundle["pipeline"].named_steps["tagger"]
+    try:
+        move_to_device(tagger, args.device)
+    except ValueError as exc:
+        raise CLIError(f"--device: {str(exc).strip().splitlines()[0]}") from None
+    if args.whole_track and getattr(tagger, "crop_frames", None) is None:
+        raise CLIUsageError(
+            "--whole-track needs a model trained with --crop-frames (windows); this one "
+            "takes fixed excerpts"
+        )
 
 
 def _jsonable(obj):

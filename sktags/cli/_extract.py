@@ -6,7 +6,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from ._errors import CLIError
+from ._errors import CLIError, CLIUsageError
 from ._features import (
     add_cache_arguments,
     add_mel_arguments,
@@ -46,6 +46,11 @@ def add_parser(sub):
         help="stop at an undecodable file, or store zeros for it and list it",
     )
     p.add_argument("--no-recursive", action="store_true", help="do not descend into sub-folders")
+    p.add_argument(
+        "--whole-track", action="store_true",
+        help="whole files (offset 0, no --duration) in the ragged layout: FEATURES.npy holds "
+        "the frames (total_frames, n_mels), FEATURES.offsets.npy where each track starts",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_cache_arguments(p)
     add_mel_arguments(p)
@@ -55,19 +60,28 @@ def add_parser(sub):
 
 def run(args):
     from ..features import extract_to_file
+    from ..features._ragged import offsets_path
 
     out = Path(args.output)
     if out.suffix != ".npy":
         raise CLIError(f"output must end with .npy, got {str(out)!r}")
-    check_output_path(out)
-    check_output_path(index_path(out))
+    outputs = [out, index_path(out)]
+    params = mel_params(args)
+    if args.whole_track:
+        clash = [f for f, v in (("--duration", args.duration), ("--offset", args.offset))
+                 if v is not None]
+        if clash:
+            raise CLIUsageError(f"--whole-track reads whole files: drop {', '.join(clash)}")
+        params.update(duration=None, offset=0.0)
+        outputs.append(Path(offsets_path(out)))
+    for path in outputs:
+        check_output_path(path)
     files = collect_audio(args.inputs, recursive=not args.no_recursive)
-    refuse_overwrite([out, index_path(out)], files)
+    refuse_overwrite(outputs, files)
     ids = [f.stem for f in files]
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
-    params = mel_params(args)
     mel = make_transformer(
         params, cache=args.cache, jobs=args.jobs, verbose=0 if args.quiet else 1,
         on_error=args.on_error,
@@ -79,22 +93,29 @@ def run(args):
         result = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
     X, failed, errors = extraction_parts(result, mel)
     elapsed = time.perf_counter() - start
+    ragged = hasattr(X, "lengths")
+    shape = list(X.frames.shape) if ragged else list(X.shape)
     meta = {
         "format": "sktags-features",
         "ids": ids,
         "files": [str(f) for f in files],
-        "shape": list(X.shape),
+        "shape": shape,
         "dtype": args.dtype,
         "transformer": params,
         "failed": failed,
         "errors": errors,
     }
+    if ragged:
+        meta.update(layout="ragged", offsets=Path(offsets_path(out)).name)
     write_text_atomic(index_path(out), json.dumps(meta, indent=1))
+    what = (f"whole tracks, {shape[0]} frames x {shape[1]} mel bands (offsets in "
+            f"{offsets_path(out)})" if ragged else str(tuple(shape)))
     print(
-        f"{len(files)} files -> {out} {tuple(X.shape)} {args.dtype} "
+        f"{len(files)} files -> {out} {what} {args.dtype} "
         f"in {elapsed:.1f} s ({len(files) / max(elapsed, 1e-9):.1f} files/s); index {index_path(out)}"
     )
     if failed:
-        print(f"{len(failed)} files could not be decoded; their rows are zeros, marked failed in "
+        stored = "they have no frames" if ragged else "their rows are zeros"
+        print(f"{len(failed)} files could not be decoded; {stored}, marked failed in "
               f"the index and not used as audio: " + ", ".join(str(files[i]) for i in failed))
     return 0

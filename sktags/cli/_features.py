@@ -129,20 +129,8 @@ def _index_field(meta, key, meta_path):
     return meta[key]
 
 
-def load_features(path):
-    """Open a feature file written by ``sktags extract`` (read-only memmap) and its index.
-
-    The index is checked: it is a JSON object with ``ids`` (one per row),
-    ``transformer`` (the front-end parameters) and ``failed`` (row indices
-    whose audio could not be decoded, ``[]`` when none; read as such).
-    """
+def _read_index(path):
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"feature file not found: {str(path)!r}")
-    try:
-        X = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise CLIError(f"{str(path)!r} is not a readable .npy feature file: {exc}") from None
     meta_path = index_path(path)
     if not meta_path.is_file():
         raise CLIError(
@@ -155,6 +143,55 @@ def load_features(path):
         raise CLIError(f"index {str(meta_path)!r} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict):
         raise CLIError(f"index {str(meta_path)!r} is not a JSON object")
+    return meta, meta_path
+
+
+def feature_layout(path):
+    """``"ragged"`` (whole tracks, ``sktags extract --whole-track``) or ``"fixed"``.
+
+    A missing or unreadable index reads as ``"fixed"``: :func:`load_features`
+    reports it.
+    """
+    try:
+        meta, _ = _read_index(path)
+    except (CLIError, OSError):
+        return "fixed"
+    return "ragged" if meta.get("layout") == "ragged" else "fixed"
+
+
+def load_features(path, *, ragged=False):
+    """Open a feature file written by ``sktags extract`` (read-only memmap) and its index.
+
+    The index is checked: it is a JSON object with ``ids`` (one per row),
+    ``transformer`` (the front-end parameters) and ``failed`` (row indices
+    whose audio could not be decoded, ``[]`` when none; read as such).
+    A file of whole tracks (index ``"layout": "ragged"``) is opened as a
+    :class:`~sktags.features.RaggedSpectrograms` when ``ragged`` is true,
+    and refused otherwise.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"feature file not found: {str(path)!r}")
+    meta, meta_path = _read_index(path)
+    if meta.get("layout") == "ragged":
+        if not ragged:
+            raise CLIError(
+                f"{str(path)!r} holds whole tracks (extracted with --whole-track); "
+                "this command reads fixed excerpts: give it the audio instead"
+            )
+        from ..features import RaggedSpectrograms
+
+        try:
+            X = RaggedSpectrograms.load(path)
+        except (ValueError, OSError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CLIError(f"{str(path)!r} is not a readable whole-track feature file: "
+                           f"{message}") from None
+    else:
+        try:
+            X = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise CLIError(f"{str(path)!r} is not a readable .npy feature file: {exc}") from None
     ids = _index_field(meta, "ids", meta_path)
     transformer = _index_field(meta, "transformer", meta_path)
     if not isinstance(transformer, dict):
@@ -212,9 +249,11 @@ def check_front_end(meta, mel, path):
             else mine == theirs
         )
         if not same:
+            hint = (" (or pass --whole-track, for a model trained with crops)"
+                    if key == "duration" and mine is None else "")
             raise CLIError(
                 f"feature file {str(path)!r} was extracted with {key}={mine!r}, but the model "
-                f"expects {key}={theirs!r}; re-extract it with the model's front end"
+                f"expects {key}={theirs!r}; re-extract it with the model's front end{hint}"
             )
 
 
@@ -234,7 +273,7 @@ def _drop_failed(pos, keep, ids, failed, path, command):
 
 
 def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbose=0,
-                 check_model_front_end=False, command="train"):
+                 check_model_front_end=False, command="train", ragged=False):
     """Features for a DATA argument: a feature file, an audio folder or audio files.
 
     Parameters
@@ -245,6 +284,9 @@ def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbos
     mel : MelSpectrogramTransformer
         Computes the features of audio; with ``check_model_front_end``, a
         feature file must have been made with this front end.
+    ragged : bool, default=False
+        Accept a feature file of whole tracks (returned as a
+        :class:`~sktags.features.RaggedSpectrograms`).
 
     Returns ``(X, ids, keep)``: features in the order of ``ids_wanted`` (only
     the ``keep`` positions of it when some are skipped or failed to decode),
@@ -252,7 +294,7 @@ def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbos
     """
     data = [Path(d) for d in data]
     if len(data) == 1 and data[0].suffix == ".npy":
-        X, meta = load_features(data[0])
+        X, meta = load_features(data[0], ragged=ragged)
         if check_model_front_end:
             check_front_end(meta, mel, data[0])
         ids = meta["ids"]
@@ -266,6 +308,8 @@ def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbos
             raise CLIError(f"no {what} left: every one failed to decode in {str(data[0])!r}")
         if len(pos) == len(X) and np.all(pos == np.arange(len(X))):
             return X, list(ids), keep  # the memmap itself: no copy
+        if hasattr(X, "lengths"):  # whole tracks: a subset over the same frames, no copy
+            return X[pos], [ids[i] for i in pos], keep
         # A subset or another order: this copies the selected rows into memory.
         return np.asarray(X[pos]), [ids[i] for i in pos], keep
     if ids_wanted is None:

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from ..weighting._configs import TABLE2_CONFIGURATIONS, WeightingConfiguration
-from ._errors import CLIError
+from ._errors import CLIError, CLIUsageError
 from ._features import (
     MEL_KEYS,
     add_cache_arguments,
     add_mel_arguments,
     extraction_parts,
+    feature_layout,
     features_for,
     index_path,
     load_features,
@@ -29,6 +30,7 @@ from ._paths import (
     refuse_overwrite,
     write_text_atomic,
 )
+from ._recipes import add_model_arguments, describe, tagger_params
 from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
 HELP = "fit a tagger on an audio folder or feature file and a labels CSV"
@@ -72,21 +74,22 @@ def add_parser(sub):
         default="ignore_zeros",
         help="confidence weights of the loss (Table 2 of the paper; default: ignore_zeros)",
     )
-    p.add_argument("--epochs", type=int, default=100, help="maximum number of epochs (default 100)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.1, help="Adadelta learning rate (paper: 0.1)")
-    p.add_argument(
-        "--valid-size", type=float, default=0.1,
-        help="internal validation share, in [0, 1); 0: no validation (default 0.1)",
-    )
     p.add_argument(
         "--threshold",
         default="0.5",
         help="decision threshold: a number, or 'f1' to tune one per context on the validation split",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
+    p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
+                   help="float32, or bfloat16/float16 autocast (float16: GPUs before Ampere)")
+    p.add_argument(
+        "--whole-track", action="store_true",
+        help="train on whole tracks of an audio folder (offset 0, no --duration); needs "
+        "--crop-frames or --recipe. A feature file from `sktags extract --whole-track` is "
+        "read as whole tracks without this option",
+    )
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument(
         "--checkpoint-dir",
@@ -95,6 +98,7 @@ def add_parser(sub):
     )
     p.add_argument("--skip-missing", action="store_true", help="ignore labelled tracks without audio/features")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
+    add_model_arguments(p)
     add_cache_arguments(p)
     add_mel_arguments(p)
     p.set_defaults(run=run)
@@ -123,13 +127,13 @@ def run(args):
         refuse_mel_options_with_features(args, data)
     refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
-    if args.epochs < 1:
-        raise CLIError(f"--epochs must be at least 1, got {args.epochs}")
-    if not 0.0 <= args.valid_size < 1.0:
-        raise CLIError(
-            f"--valid-size (valid_size) must be at least 0 (no validation) and below 1, "
-            f"got {args.valid_size:g}"
+    params, preset, given = tagger_params(args)
+    if threshold == "f1" and params["valid_size"] is None:
+        raise CLIUsageError(
+            "--threshold f1 tunes the thresholds on the validation split, and there is none "
+            "(--valid-size 0, or a --recipe without one): give --valid-size, e.g. 0.1"
         )
+    _check_whole_track(args, data, params)
     ids, names, Y = read_matrix_csv(args.labels, what="labels")
     counts = None
     if args.counts:
@@ -168,12 +172,10 @@ def run(args):
 
     weighting = weighting_cfg.make_estimator()
     tagger = CNNTagger(
+        **params,
         weighting=weighting,
-        lr=args.lr,
         batch_size=args.batch_size,
-        max_epochs=args.epochs,
         patience=args.patience,
-        valid_size=args.valid_size if args.valid_size > 0 else None,  # checked in [0, 1)
         threshold=threshold,
         device=args.device,
         precision=args.precision,
@@ -181,8 +183,10 @@ def run(args):
         checkpoint_dir=str(ckpt / "tagger"),
         verbose=verbose,
     )
+    for line in describe(params, preset, given, args.recipe):
+        print(line)
     print(
-        f"training on {len(Y)} tracks x {len(names)} contexts, features {tuple(X.shape[1:])}, "
+        f"training on {len(Y)} tracks x {len(names)} contexts, features {_shape(X)}, "
         f"weighting={args.weighting}, device={args.device}"
     )
     start = time.perf_counter()
@@ -223,23 +227,63 @@ def run(args):
     return 0
 
 
+def _check_whole_track(args, data, params):
+    """Whole tracks have different lengths: they need crops (usage errors, exit status 2)."""
+    crops = params["crop_frames"] is not None
+    if data.suffix == ".npy":
+        ragged = feature_layout(data) == "ragged"
+        if args.whole_track and not ragged:
+            raise CLIUsageError(
+                f"--whole-track: {str(data)!r} holds fixed excerpts; extract whole tracks "
+                "with `sktags extract --whole-track`, or drop the option"
+            )
+        if ragged and not crops:
+            raise CLIUsageError(
+                f"{str(data)!r} holds whole tracks of different lengths: train on crops "
+                "with --crop-frames N or --recipe real-music"
+            )
+    elif args.whole_track:
+        clash = [f for f, v in (("--duration", args.duration), ("--offset", args.offset))
+                 if v is not None]
+        if clash:
+            raise CLIUsageError(f"--whole-track reads whole files: drop {', '.join(clash)}")
+        if not crops:
+            raise CLIUsageError(
+                "--whole-track trains on tracks of different lengths: it needs "
+                "--crop-frames N or --recipe real-music"
+            )
+
+
+def _shape(X):
+    """The features' shape, or their lengths for whole tracks."""
+    lengths = getattr(X, "lengths", None)
+    if lengths is None:
+        return tuple(X.shape[1:])
+    return (f"whole tracks of {X.n_mels} mel bands x {int(lengths.min())}-"
+            f"{int(lengths.max())} frames")
+
+
 def _prepare(args, ids, Y, counts, ckpt):
     """Features, aligned labels, counts and groups of the training run."""
     data = Path(args.data)
     if data.suffix == ".npy":
-        _, meta = load_features(data)
+        _, meta = load_features(data, ragged=True)
         transformer_params = {k: v for k, v in meta["transformer"].items() if k in MEL_KEYS}
     else:
         transformer_params = mel_params(args)
+        if args.whole_track:
+            transformer_params.update(duration=None, offset=0.0)
     verbose = 0 if args.quiet else 1
     if data.suffix != ".npy" and data.is_dir():
         # Extract once into the checkpoint folder, so that a resumed run skips it.
-        X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose)
+        X, kept_ids, keep = _features_in_checkpoint(
+            data, ids, args, ckpt, verbose, transformer_params
+        )
     else:
         mel = make_transformer(transformer_params, cache=args.cache, jobs=args.jobs)
         X, kept_ids, keep = features_for(
             [data], ids, mel=mel, what="labelled tracks", skip_missing=args.skip_missing,
-            verbose=verbose, command="train",
+            verbose=verbose, command="train", ragged=True,
         )
     if keep is not None and len(keep) < len(ids):
         print(f"using {len(keep)} of {len(ids)} labelled tracks")
@@ -257,24 +301,25 @@ def _prepare(args, ids, Y, counts, ckpt):
     return X, kept_ids, Y, counts, groups, transformer_params, verbose
 
 
-def _features_in_checkpoint(folder, ids, args, ckpt, verbose):
+def _features_in_checkpoint(folder, ids, args, ckpt, verbose, params):
     """Extract the labelled tracks' features into ``ckpt``, or reuse them."""
     import json
 
-    from ..features import extract_to_file
+    from ..features import RaggedSpectrograms, extract_to_file
 
     by_id = audio_by_id(folder)
     keep, _ = align(
         ids, list(by_id), what="labelled tracks", where=str(folder), skip_missing=args.skip_missing
     )
     kept_ids = [ids[i] for i in keep]
-    params = mel_params(args)
     feats, index = ckpt / "features.npy", ckpt / "features.json"
     signature = {"ids": kept_ids, "transformer": params}
     if feats.is_file() and index.is_file():
         try:
             if json.loads(index.read_text(encoding="utf-8")) == signature:
                 print(f"reusing features extracted earlier in {feats}")
+                if params["duration"] is None:  # whole tracks: the ragged layout
+                    return RaggedSpectrograms.load(feats), kept_ids, keep
                 return np.load(feats, mmap_mode="r"), kept_ids, keep
         except (ValueError, OSError):
             pass

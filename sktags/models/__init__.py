@@ -10,6 +10,8 @@ import importlib
 _EXPORTS = {
     "CNNTagger": "._tagger",
     "Ibrahim2020CNN": "._networks",
+    "REAL_MUSIC_RECIPE": "._presets",
+    "RECIPES": "._presets",
     "ShortChunkCNN": "._networks",
     "TaggerCNN": "._networks",
     "TaggerNeuralNet": "._skorch_net",

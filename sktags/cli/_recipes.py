@@ -1,0 +1,160 @@
+"""``sktags train``'s model options: the network, crops, optimiser and recipe presets.
+
+Every option defaults to None on the command line, meaning "not given": the
+tagger's parameters are then the paper's (:class:`~sktags.CNNTagger`'s
+defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
+and the options given override either.
+"""
+
+from ..models._presets import RECIPES
+from ._errors import CLIError, CLIUsageError
+
+#: --architecture -> CNNTagger's ``module``.
+ARCHITECTURES = {"paper": None, "short_chunk": "short_chunk"}
+
+#: Command-line destinations -> CNNTagger parameters they set.
+_PARAMS = {
+    "architecture": "module",
+    "crop_frames": "crop_frames",
+    "crop_hop": "crop_hop",
+    "mixup": "mixup",
+    "optimizer": "optimizer",
+    "weight_decay": "weight_decay",
+    "lr": "lr",
+    "epochs": "max_epochs",
+    "valid_size": "valid_size",
+}
+_FLAG = {dest: "--" + dest.replace("_", "-") for dest in _PARAMS}
+
+
+def add_model_arguments(parser):
+    """The network and optimiser options of ``sktags train`` (defaults: the paper's)."""
+    g = parser.add_argument_group(
+        "model and optimiser (defaults: the paper's configuration; with --recipe, the recipe's)"
+    )
+    shown = "; ".join(f"{name}: {_as_flags(params)}" for name, params in RECIPES.items())
+    g.add_argument(
+        "--recipe", choices=list(RECIPES), default=None,
+        help=f"a preset of the options below ({shown}; real-music is for your own music). "
+        "Options given with it override its values",
+    )
+    g.add_argument("--architecture", choices=list(ARCHITECTURES), default=None,
+                   help="the paper's CNN or the short-chunk CNN (paper)")
+    g.add_argument("--crop-frames", type=int, default=None, metavar="N",
+                   help="train on random crops of N frames and predict by averaging windows "
+                   "of N frames (default: whole inputs, as the paper)")
+    g.add_argument("--crop-hop", type=int, default=None, metavar="N",
+                   help="hop between prediction windows (default: crop-frames // 2)")
+    g.add_argument("--mixup", type=float, default=None, metavar="ALPHA",
+                   help="mixup's alpha; 0 disables it (0)")
+    g.add_argument("--optimizer", choices=["adadelta", "adamw"], default=None,
+                   help="Adadelta with staircase decay (the paper's), or AdamW with a "
+                   "one-cycle schedule (adadelta)")
+    g.add_argument("--weight-decay", type=float, default=None, metavar="W",
+                   help="AdamW's decoupled weight decay (0.01)")
+    g.add_argument("--lr", type=float, default=None,
+                   help="learning rate; default: the optimiser's usual one (Adadelta 0.1, "
+                   "as the paper; AdamW's peak 0.003)")
+    g.add_argument("--epochs", type=int, default=None,
+                   help="maximum number of epochs (100)")
+    g.add_argument("--valid-size", type=float, default=None,
+                   help="internal validation share, in [0, 1); 0: no validation (0.1)")
+
+
+def _as_flags(params):
+    """A recipe's parameters as the options that set them."""
+    flag_of = {key: _FLAG[dest] for dest, key in _PARAMS.items()}
+    names = {value: name for name, value in ARCHITECTURES.items()}
+    parts = []
+    for key, value in params.items():
+        if key == "module":
+            value = names.get(value, value)
+        elif key == "valid_size" and value is None:
+            value = 0
+        parts.append(f"{flag_of[key]} {value}")
+    return " ".join(parts).replace("%", "%%")
+
+
+def tagger_params(args):
+    """CNNTagger parameters of a ``sktags train`` command line.
+
+    Returns
+    -------
+    params : dict
+        The paper's defaults, updated with the recipe's values, updated
+        with the options given.
+    preset : dict
+        The recipe's parameters (empty without ``--recipe``).
+    given : dict
+        The parameters set by options.
+    """
+    from ..models import CNNTagger
+
+    defaults = CNNTagger().get_params()
+    params = {key: defaults[key] for key in _PARAMS.values()}
+    preset = {} if args.recipe is None else dict(RECIPES[args.recipe])  # argparse checked it
+    given = {}
+    for dest, key in _PARAMS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if dest == "architecture":
+            value = ARCHITECTURES[value]
+        elif dest == "valid_size":
+            if not 0.0 <= value < 1.0:
+                raise CLIError(
+                    f"--valid-size (valid_size) must be at least 0 (no validation) and below "
+                    f"1, got {value:g}"
+                )
+            value = value if value > 0 else None
+        given[key] = value
+    params.update(preset)
+    params.update(given)
+    _check(params)
+    return params, preset, given
+
+
+def _check(params):
+    """Refuse bad values before any feature is computed (exit status 2; 1 for the
+    options that predate the model flags, as before)."""
+    from ..models import CNNTagger
+
+    if params["max_epochs"] < 1:
+        raise CLIError(f"--epochs must be at least 1, got {params['max_epochs']}")
+    if params["crop_hop"] is not None and params["crop_frames"] is None:
+        raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
+    try:
+        CNNTagger(**params)._validate_params()
+    except ValueError as exc:
+        message = str(exc).strip().splitlines()[0]
+        for dest, key in _PARAMS.items():
+            message = message.replace(f"'{key}' parameter", f"{_FLAG[dest]} ({key})")
+        raise CLIUsageError(message) from None
+
+
+def describe(params, preset, given, recipe):
+    """Lines that say what the recipe set and which optimiser settings are used."""
+    from ..models._optim import DEFAULT_LR
+
+    lines = []
+    if recipe is not None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in preset.items())
+        lines.append(f"recipe {recipe}: {shown}")
+        over = {k: v for k, v in given.items() if k in preset and preset[k] != v}
+        if over:
+            lines.append("  overridden by options: " + ", ".join(f"{k}={v!r}" for k, v in over.items()))
+    module = params["module"] or "paper (ibrahim2020)"
+    lr = params["lr"]
+    lr_text = f"{lr:g}" if lr is not None else f"{DEFAULT_LR[params['optimizer']]:g} (default)"
+    crops = (
+        f"crops of {params['crop_frames']} frames" if params["crop_frames"] is not None
+        else "whole inputs"
+    )
+    lines.append(
+        f"network {module}, {crops}, optimizer {params['optimizer']} lr={lr_text}"
+        + (f" weight_decay={params['weight_decay']:g}" if params["optimizer"] == "adamw" else "")
+        + (f", mixup {params['mixup']:g}" if params["mixup"] else "")
+        + f", up to {params['max_epochs']} epochs, "
+        + (f"validation share {params['valid_size']:g}" if params["valid_size"] else "no validation")
+    )
+    return lines
