@@ -67,7 +67,9 @@ autosummary_generate = True
 # tables of inherited torch / skorch attributes, whose targets are not documented.
 templates_path = ["_templates"]
 autosummary_imported_members = True
-autodoc_default_options = {"members": True}
+# Inherited members too (CNNTagger's prediction methods live in a mixin);
+# scikit-learn's, skorch's and torch's own are skipped below.
+autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 
 numpydoc_show_class_members = False

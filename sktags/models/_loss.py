@@ -53,7 +53,7 @@ class WeightedBCEWithLogitsLoss(nn.Module):
     """Module form of :func:`weighted_bce_with_logits`.
 
     ``forward(logits, y, weight=None)``; ``y`` may also be a pair
-    ``(y, weight)``, the form in which :class:`~sktags.models.CNNTagger`
+    ``(y, weight)``, the form in which :class:`~sktags.CNNTagger`
     passes targets through skorch.
 
     Examples
@@ -67,6 +67,7 @@ class WeightedBCEWithLogitsLoss(nn.Module):
     """
 
     def forward(self, logits, y, weight=None):
+        """The weighted loss of ``logits`` against ``y`` (or ``(y, weight)``), a scalar tensor."""
         if isinstance(y, (tuple, list)):
             if weight is not None:
                 raise ValueError("Pass the weight either inside y or as weight, not both.")

@@ -123,7 +123,7 @@ class ShortChunkCNN(nn.Module):
     average pooling over time, dropout, and one linear layer with a logit per
     label. The pooled features (the input of the last linear layer, of size
     ``channels[-1]``) are the embedding of :meth:`CNNTagger.transform
-    <sktags.models.CNNTagger.transform>`.
+    <sktags.CNNTagger.transform>`.
 
     Global pooling makes the network independent of the input length: it
     accepts any number of frames; crops of at least 16 frames are

@@ -7,7 +7,7 @@ A model file is a zip archive holding
   the tagger's ``weighting_``, the same way), and the user's metadata;
 - ``arrays/<i>.npy``: every numeric array, read back with
   ``np.load(allow_pickle=False)``;
-- ``weights/<i>.pt``: the network weights of each :class:`CNNTagger`, read
+- ``weights/<i>.pt``: the network weights of each :class:`~sktags.CNNTagger`, read
   back with ``torch.load(weights_only=True)``.
 
 Only the estimator classes of sktags and scikit-learn's ``Pipeline`` are
@@ -123,7 +123,7 @@ def save_model(path, estimator, *, metadata=None):
     path : str or path-like
         Output file; written atomically (a temporary file, then a rename).
     estimator : CNNTagger or Pipeline
-        A fitted :class:`CNNTagger` (its ``module`` None or a built-in name),
+        A fitted :class:`~sktags.CNNTagger` (its ``module`` None or a built-in name),
         or a :class:`~sklearn.pipeline.Pipeline` whose steps are sktags
         estimators (e.g. ``MelSpectrogramTransformer`` then ``CNNTagger``).
         ``callbacks`` are not saved (they only act during training).

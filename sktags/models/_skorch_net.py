@@ -25,7 +25,7 @@ class TaggerNeuralNet(NeuralNet):
 
     Differences from a plain ``NeuralNet``:
 
-    - batches come whole from :class:`~sktags.models._data.SpectrogramDataset`
+    - batches come whole from ``SpectrogramDataset``
       (one read per batch, memmap friendly); the training order depends only
       on ``(shuffle_seed, epoch)``;
     - optional ``channels_last`` memory format for the module and its inputs
@@ -43,7 +43,7 @@ class TaggerNeuralNet(NeuralNet):
     - a ``KeyboardInterrupt`` (Ctrl-C) during training is raised again by
       ``fit`` and ``partial_fit``, after the callbacks' ``on_train_end``;
       skorch itself ends training quietly, as if it were finished. Early
-      stopping (:class:`~sktags.models._callbacks.StopTraining`) still ends
+      stopping (``StopTraining``) still ends
       training normally.
 
     CNNTagger itself is not a ``NeuralNet`` subclass; it holds one of these as

@@ -20,10 +20,10 @@ class WeightingConfiguration:
     name : str
         The row name used in tables, e.g. ``"Both (ignore zeros)"``.
     negative : {"exact_match", "ignore_zeros"} or None
-        :class:`ContextWeightEstimator`'s ``negative``; unused when both
+        :class:`~sktags.ContextWeightEstimator`'s ``negative``; unused when both
         ``negative`` and ``positive`` are None.
     positive : {"tfidf"} or None
-        :class:`ContextWeightEstimator`'s ``positive``.
+        :class:`~sktags.ContextWeightEstimator`'s ``positive``.
 
     Examples
     --------
@@ -44,7 +44,7 @@ class WeightingConfiguration:
 
     @property
     def params(self):
-        """:class:`ContextWeightEstimator` parameters, or None for no weights.
+        """:class:`~sktags.ContextWeightEstimator` parameters, or None for no weights.
 
         Returns
         -------
