@@ -5,7 +5,9 @@ The scale-out patterns of docs/scaling.rst (docs/snippets/scale_out.py) are
 the code run here.
 """
 
+import builtins
 import importlib.util
+import os
 import warnings
 from pathlib import Path
 
@@ -43,9 +45,20 @@ def dask_backend():
 @pytest.fixture(scope="module")
 def ray_backend():
     ray = pytest.importorskip("ray")
+    # Ray replaces builtins.print in the driver (its tqdm support); put it back
+    # afterwards so that the rest of the test session is unaffected.
+    saved_print, saved_env = builtins.print, os.environ.get("RAY_TQDM_PATCH_PRINT")
+    os.environ["RAY_TQDM_PATCH_PRINT"] = "0"
     snippets.start_ray(num_cpus=2)
-    yield "ray"
-    ray.shutdown()
+    try:
+        yield "ray"
+    finally:
+        ray.shutdown()
+        builtins.print = saved_print
+        if saved_env is None:
+            os.environ.pop("RAY_TQDM_PATCH_PRINT", None)
+        else:
+            os.environ["RAY_TQDM_PATCH_PRINT"] = saved_env
 
 
 def _backend(request):

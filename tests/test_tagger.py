@@ -766,3 +766,17 @@ def test_verbose_table_has_no_colour_codes_outside_a_terminal(capsys):
               random_state=0).fit(X, Y)
     out = capsys.readouterr().out
     assert "valid_loss" in out and "\x1b[" not in out
+
+
+def test_pickles_after_builtins_print_is_replaced(monkeypatch):
+    """Ray replaces builtins.print in the driver; a tagger fitted before must still pickle."""
+    import builtins
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 1, 16, 16)).astype(np.float32)
+    Y = (rng.random((20, 2)) < 0.5).astype(int)
+    tagger = CNNTagger(filters=(2, 2, 2, 2), hidden_units=4, max_epochs=1,
+                       random_state=0).fit(X, Y)
+    monkeypatch.setattr(builtins, "print", lambda *args, **kwargs: None)
+    restored = pickle.loads(pickle.dumps(tagger))
+    np.testing.assert_array_equal(restored.predict_proba(X), tagger.predict_proba(X))

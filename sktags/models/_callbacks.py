@@ -163,6 +163,12 @@ class EarlyStopping(Callback):
             raise StopTraining
 
 
+def _print(*args, **kwargs):
+    """``print`` looked up when called: a net holding it pickles even after
+    a library (Ray does) has replaced ``builtins.print``."""
+    print(*args, **kwargs)
+
+
 class PlainPrintLog(PrintLog):
     """skorch's per-epoch table, with colour codes only on a terminal.
 
@@ -170,6 +176,15 @@ class PlainPrintLog(PrintLog):
     ANSI colour codes; in a log file or a pipe they are noise, so they are
     left out when the sink writes to something that is not a terminal.
     """
+
+    def __init__(self, keys_ignored=None, sink=_print, **kwargs):
+        super().__init__(keys_ignored=keys_ignored, sink=sink, **kwargs)
+
+    def _sink(self, text, verbose):
+        # skorch prints through any sink but ``print`` itself even when
+        # verbose=0; the default sink here stands for print.
+        if verbose or self.sink is not _print:
+            self.sink(text)
 
     def format_row(self, row, key, color):
         text = super().format_row(row, key, color)
