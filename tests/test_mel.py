@@ -424,9 +424,14 @@ def test_whole_track_cache_jobs_backends_and_on_error(audio, tmp_path):
     assert [f.shape[2] for f in ref.features] != [ref.features[0].shape[2]] * 5
 
     def same(result):
+        # equal up to float32 rounding: under joblib's threading backend (two
+        # clips at once in this process) a few values of whole tracks were
+        # seen to differ in the last bit (4.8e-7) when BLAS/OpenMP may use
+        # two threads; processes (loky, Dask, Ray) give identical features
         assert result.failed.tolist() == [3]
         for a, b in zip(result.features, ref.features):
-            np.testing.assert_array_equal(a, b)
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AudioDecodeWarning)
