@@ -424,10 +424,11 @@ def test_whole_track_cache_jobs_backends_and_on_error(audio, tmp_path):
     assert [f.shape[2] for f in ref.features] != [ref.features[0].shape[2]] * 5
 
     def same(result):
-        # equal up to float32 rounding: under joblib's threading backend (two
-        # clips at once in this process) a few values of whole tracks were
-        # seen to differ in the last bit (4.8e-7) when BLAS/OpenMP may use
-        # two threads; processes (loky, Dask, Ray) give identical features
+        # equal up to float32 rounding: in joblib's worker threads the
+        # one-thread BLAS limit of the front end is not in force for every
+        # BLAS library (threadpoolctl reports two threads there), and a
+        # two-thread matrix product can round the last bit differently (4.8e-7
+        # was seen); processes (loky, Dask, Ray) give identical features
         assert result.failed.tolist() == [3]
         for a, b in zip(result.features, ref.features):
             assert a.shape == b.shape
