@@ -15,12 +15,8 @@ from hypothesis import strategies as st
 from sktags._mmap import MappedArray, memmap_root, picklable
 from sktags.features import RaggedSpectrograms
 from sktags.models import CNNTagger, _data, _shared_loader, _skorch_net
-from sktags.models._data import (
-    FrameWindowDataset,
-    SequentialBatchSampler,
-    SpectrogramDataset,
-    make_loader,
-)
+from sktags.models._data import SequentialBatchSampler, SpectrogramDataset, make_loader
+from sktags.models._windows import Clips, WindowDataset, window_starts
 
 TINY = dict(filters=(2, 2, 2, 2), hidden_units=4, batch_size=4, max_epochs=2,
             device="cpu", random_state=0)
@@ -197,14 +193,15 @@ def test_ragged_missing_offsets_and_bad_frames(tmp_path):
 
 # ---------------------------------------------------------- window dataset
 
-def test_frame_windows_read_only_the_window_from_every_kind_of_input(tmp_path):
+def test_windows_read_only_the_window_from_every_kind_of_input(tmp_path):
+    """CNNTagger's window dataset over ragged, list, object-array and memmapped input."""
     lengths = [7, 2, 11, 0]
     clips, frames, offsets = _ragged_case(lengths, n_mels=4, seed=3)
     Y = np.eye(4, 3, dtype=np.float32)
     R = RaggedSpectrograms.load(_save_ragged(tmp_path, frames, offsets, np.float32))
     objects = np.empty(4, dtype=object)
     objects[:] = clips
-    rows, starts = np.array([2, 0, 1, 3, 2]), np.array([6, 3, 0, 0, 0])
+    rows = np.array([2, 0, 1, 3])
 
     def expected(row, start, width=5):
         padded = np.zeros((1, 4, 30), np.float32)
@@ -212,26 +209,25 @@ def test_frame_windows_read_only_the_window_from_every_kind_of_input(tmp_path):
         return padded[:, :, start:start + width]
 
     for X in (R, clips, objects):
-        ds = FrameWindowDataset(X, rows, 5, Y, 2 * Y, starts=starts)
-        xb, (yb, wb) = ds.__getitems__([0, 1, 4, 3])
-        assert xb.shape == (4, 1, 4, 5) and xb.dtype == torch.float32
-        for k, p in enumerate([0, 1, 4, 3]):
-            np.testing.assert_array_equal(xb[k].numpy(), expected(rows[p], starts[p]))
-        np.testing.assert_array_equal(yb.numpy(), Y[rows[[0, 1, 4, 3]]])
-        np.testing.assert_array_equal(wb.numpy(), 2 * Y[rows[[0, 1, 4, 3]]])
-        # (position, start) pairs chosen by a sampler override the default starts
-        xb, _ = FrameWindowDataset(X, rows, 5).__getitems__([(0, 4), (1, 3), (4, 9)])
-        for k, (p, start) in enumerate([(0, 4), (1, 3), (4, 9)]):
-            np.testing.assert_array_equal(xb[k].numpy(), expected(rows[p], start))
-    # equal-length clips in one memmapped array
+        ds = WindowDataset(Clips(X), rows, 5, 3, Y, 2 * Y)
+        want = [(r, s) for r in rows for s in window_starts(lengths[r], 5, 3)]
+        assert len(ds) == len(want)
+        xb, (yb, wb) = ds.__getitems__(list(range(len(ds))))
+        assert xb.shape == (len(want), 1, 4, 5) and xb.dtype == torch.float32
+        for k, (r, start) in enumerate(want):
+            np.testing.assert_array_equal(xb[k].numpy(), expected(r, start))
+        np.testing.assert_array_equal(yb.numpy(), Y[[r for r, _ in want]])
+        np.testing.assert_array_equal(wb.numpy(), 2 * Y[[r for r, _ in want]])
+    # equal-length clips in one memmapped array: the dataset pickles as a reference
     fixed = np.stack([expected(r, 0, 6) for r in range(4)]).astype(np.float16)
     np.save(tmp_path / "fixed.npy", fixed)
-    ds = FrameWindowDataset(np.load(tmp_path / "fixed.npy", mmap_mode="r"), [3, 0], 4)
-    back = pickle.loads(pickle.dumps(ds))
-    xb, target = back.__getitems__([(1, 3), (0, 0)])
+    ds = WindowDataset(Clips(np.load(tmp_path / "fixed.npy", mmap_mode="r")), [3, 0], 4, 2)
+    blob = pickle.dumps(ds)
+    assert fixed.tobytes() not in blob and fixed[3].tobytes() not in blob
+    back = pickle.loads(blob)
+    xb, target = back.__getitems__([0, 1])
     assert target is None
-    np.testing.assert_array_equal(xb[0].numpy()[..., :3], fixed[0, ..., 3:6].astype(np.float32))
-    assert not xb[0].numpy()[..., 3:].any()
+    np.testing.assert_array_equal(xb[1].numpy(), fixed[3, ..., 2:6].astype(np.float32))
 
 
 # ------------------------------------------------------------- training net

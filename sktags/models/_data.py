@@ -172,91 +172,6 @@ class SpectrogramDataset(Dataset):
         return xb[0], (target[0][0], target[1][0])
 
 
-class FrameWindowDataset(Dataset):
-    """Windows of ``n_frames`` frames of variable-length clips, read batch by batch.
-
-    Only the frames of each requested window are read: from a memory-mapped
-    :class:`~sktags.features.RaggedSpectrograms` this touches
-    ``n_frames * n_mels`` values per item, never a whole clip.
-
-    Parameters
-    ----------
-    X : RaggedSpectrograms, sequence of arrays (1, n_mels, n_frames_i), or ndarray
-        Clips; an ndarray of shape (n, 1, n_mels, T) or (n, n_mels, T) is a set
-        of equal-length clips.
-    rows : array-like of int of shape (n_items,)
-        The clip of each item.
-    n_frames : int
-        Window width; windows running past the end of a clip are zero-padded.
-    Y, W : ndarray of shape (n_clips, n_labels), optional
-        Targets and weights, indexed by clip.
-    starts : array-like of int of shape (n_items,), optional
-        Default first frame of each item's window (0 when None).
-
-    ``__getitems__`` takes a list of positions, or of ``(position, start)``
-    pairs (a sampler in the main process then chooses the windows, e.g. random
-    crops drawn per epoch, and workers only read them). It returns
-    ``(x, (y, w))`` or ``(x, None)`` like :class:`SpectrogramDataset`, with
-    x of shape (batch, 1, n_mels, n_frames), float32.
-    """
-
-    def __init__(self, X, rows, n_frames, Y=None, W=None, starts=None):
-        self._X = picklable(X) if isinstance(X, np.ndarray) and X.dtype.kind != "O" else X
-        self.rows = np.asarray(rows, dtype=np.intp)
-        self.n_frames = int(n_frames)
-        self.Y, self.W = Y, W
-        self.starts = None if starts is None else np.asarray(starts, dtype=np.intp)
-        first = self.X[0]
-        self.n_mels = int(first.shape[-2])
-
-    @property
-    def X(self):
-        return unwrap(self._X)
-
-    def __len__(self):
-        return len(self.rows)
-
-    def _read_window(self, row, start, out):
-        X = self.X
-        if hasattr(X, "read_into"):  # RaggedSpectrograms: reads only these frames
-            X.read_into(row, start, out)
-            release_pages(X.frames)
-            return
-        clip = X[row]
-        clip = clip.reshape(clip.shape[-2], clip.shape[-1])
-        part = clip[:, start:start + out.shape[1]]
-        out[:, :part.shape[1]] = part
-
-    def __getitems__(self, items):
-        positions, starts = [], []
-        for item in items:
-            if isinstance(item, (tuple, list)):
-                pos, start = int(item[0]), int(item[1])
-            else:
-                pos = int(item)
-                start = 0 if self.starts is None else int(self.starts[pos])
-            positions.append(pos)
-            starts.append(start)
-        rows = self.rows[np.asarray(positions, dtype=np.intp)]
-        xb = np.zeros((len(rows), 1, self.n_mels, self.n_frames), dtype=np.float32)
-        for k, (row, start) in enumerate(zip(rows, starts)):
-            self._read_window(int(row), start, xb[k, 0])
-        if isinstance(self.X, np.ndarray):
-            release_pages(self.X)
-        xb = torch.from_numpy(xb)
-        if self.Y is None:
-            return xb, None
-        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
-        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
-        return xb, (yb, wb)
-
-    def __getitem__(self, position):
-        xb, target = self.__getitems__([position])
-        if target is None:
-            return xb[0], None
-        return xb[0], (target[0][0], target[1][0])
-
-
 def _passthrough(batch):
     """collate_fn: batches come ready-made from ``SpectrogramDataset.__getitems__``."""
     return batch
@@ -307,7 +222,7 @@ def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed
 
     Parameters
     ----------
-    dataset : SpectrogramDataset or FrameWindowDataset
+    dataset : SpectrogramDataset, or a crop or window dataset of _windows.py
     batch_sampler : iterable of lists of positions
     num_workers : int, default=0
         Worker processes (kept alive across epochs when the loader is reused).

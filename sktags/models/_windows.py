@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._mmap import picklable, unwrap
 from ._data import release_pages
 
 
@@ -77,7 +78,8 @@ class Clips:
     """
 
     def __init__(self, X):
-        self.X = X
+        # a memmap pickles as its file, path and offset (DataLoader workers)
+        self._X = picklable(X) if isinstance(X, np.ndarray) and X.dtype.kind != "O" else X
         if isinstance(X, np.ndarray) and X.dtype.kind != "O":
             self.fixed = True
             self.n_mels = int(X.shape[-2])
@@ -90,6 +92,11 @@ class Clips:
             self.lengths = np.asarray(lengths, dtype=np.int64)
             n_mels = getattr(X, "n_mels", None)
             self.n_mels = int(n_mels if n_mels is not None else np.shape(X[0])[-2])
+
+    @property
+    def X(self):
+        """The spectrograms (a fixed-length array is reopened in a worker)."""
+        return unwrap(self._X)
 
     def __len__(self):
         return len(self.lengths)
