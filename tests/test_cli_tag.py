@@ -170,7 +170,7 @@ def test_taggram_rows_per_window(capsys, data, tmp_path):
 def test_whole_track_and_device_errors(capsys, data):
     wav = data["files"][0]
     status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--whole-track"])
-    _one_line_error(status, err, "--crop-frames")
+    _one_line_error(status, err, "--crop-frames", code=2)
     status, _, err = _run(capsys, ["tag", str(data["model"]), wav, "--device", "tpu9"])
     _one_line_error(status, err, "tpu9")
     status, out, _ = _run(capsys, ["tag", str(data["model"]), wav, "--device", "cpu",

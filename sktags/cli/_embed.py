@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import CLIError, check_output_path, collect_audio, index_path, load_model, write_text_atomic
+from ._models import use_model
 from ._paths import refuse_overwrite
 from ._tag import _Progress
 
@@ -43,7 +44,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..inference import move_to_device, tag_files
+    from ..inference import tag_files
     from ..utils._atomic import atomic_path
 
     out = Path(args.output)
@@ -63,22 +64,7 @@ def run(args):
 
     bundle = load_model(args.model)
     pipeline = bundle["pipeline"]
-    mel, tagger = pipeline.named_steps["mel"], pipeline.named_steps["tagger"]
-    if not hasattr(tagger, "transform"):
-        raise CLIError("this version of the tagger has no embeddings (CNNTagger.transform)")
-    try:
-        move_to_device(tagger, args.device)
-    except ValueError as exc:
-        raise CLIError(f"--device: {str(exc).splitlines()[0]}") from None
-    if args.whole_track:
-        if getattr(tagger, "crop_frames", None) is None:
-            raise CLIError("--whole-track needs a model trained with --crop-frames (windows); "
-                           "this one takes fixed excerpts")
-        mel.set_params(duration=None, offset=0.0)
-        try:
-            mel.fit(["x.wav"])  # validates the parameters; opens nothing
-        except ValueError as exc:
-            raise CLIError(f"--whole-track: {str(exc).splitlines()[0]}") from None
+    mel, tagger = use_model(bundle, device=args.device, whole_track=args.whole_track)
     pipeline.set_params(mel__memory=args.cache)
 
     start = time.perf_counter()

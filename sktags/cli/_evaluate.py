@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import CLIError, CLIUsageError
+from ._errors import CLIError
 from ._features import features_for, index_path
-from ._models import load_model
+from ._models import load_model, use_model
 from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
 from ._tables import read_matrix_csv
 
@@ -110,7 +110,7 @@ def run(args):
         refuse_overwrite([args.json], inputs + audio_inputs([args.data, args.tune_on], [args.json]))
     bundle = load_model(args.model)
     names = bundle["target_names"]
-    _use_device_and_windows(bundle, args)
+    use_model(bundle, device=args.device, whole_track=args.whole_track)
     if args.threshold is None:
         threshold, which = model_thresholds(bundle, names)
     else:
@@ -137,22 +137,6 @@ def run(args):
     if args.json:
         write_text_atomic(args.json, json.dumps(results, indent=1, default=_jsonable))
     return 0
-
-
-def _use_device_and_windows(bundle, args):
-    """Move the tagger to ``--device``; refuse ``--whole-track`` for a fixed-input model."""
-    from ..inference import move_to_device
-
-    tagger = bundle["pipeline"].named_steps["tagger"]
-    try:
-        move_to_device(tagger, args.device)
-    except ValueError as exc:
-        raise CLIError(f"--device: {str(exc).strip().splitlines()[0]}") from None
-    if args.whole_track and getattr(tagger, "crop_frames", None) is None:
-        raise CLIUsageError(
-            "--whole-track needs a model trained with --crop-frames (windows); this one "
-            "takes fixed excerpts"
-        )
 
 
 def _jsonable(obj):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import CLIError
+from ._errors import CLIError, CLIUsageError
 
 MODEL_FORMAT = "sktags-model"
 REQUIRED_FIELDS = ("pipeline", "target_names")
@@ -105,3 +105,44 @@ def check_bundle(bundle, path):
         raise CLIError(
             f"model file {str(path)!r}: 'target_names' does not match the tagger's outputs"
         )
+
+
+def use_model(bundle, *, device=None, whole_track=False):
+    """Put a loaded model to work: its tagger on ``device``, its front end on whole tracks.
+
+    Parameters
+    ----------
+    bundle : dict
+        From :func:`load_model`.
+    device : str or None
+        ``--device``; None leaves the tagger where it is.
+    whole_track : bool
+        ``--whole-track``: the front end reads each whole file (offset 0, no
+        duration); the tagger must have been trained with crops (windows).
+
+    Returns
+    -------
+    mel, tagger : the pipeline's two steps, changed in place
+
+    Raises
+    ------
+    CLIError
+        A device that is unknown or not available here.
+    CLIUsageError
+        ``--whole-track`` for a model that takes fixed excerpts.
+    """
+    from ..inference import move_to_device
+
+    steps = bundle["pipeline"].named_steps
+    mel, tagger = steps["mel"], steps["tagger"]
+    try:
+        move_to_device(tagger, device)
+    except ValueError as exc:
+        raise CLIError(f"--device: {str(exc).strip().splitlines()[0]}") from None
+    if whole_track:
+        if getattr(tagger, "crop_frames", None) is None:
+            raise CLIUsageError("--whole-track needs a model trained with --crop-frames "
+                                "(windows); this one takes fixed excerpts")
+        mel.set_params(duration=None, offset=0.0)
+    return mel, tagger
+

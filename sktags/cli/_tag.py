@@ -18,6 +18,7 @@ from ._common import (
     load_features,
     load_model,
 )
+from ._models import use_model
 from ._paths import refuse_overwrite
 
 HELP = "audio files -> contexts and probabilities (table, csv, json or jsonl)"
@@ -249,7 +250,7 @@ def _usage(message):
 
 
 def run(args):
-    from ..inference import move_to_device, prefix_of_files, read_done, tag_files
+    from ..inference import prefix_of_files, read_done, tag_files
 
     if args.top_k is not None and args.top_k < 1:
         raise CLIError(f"--top-k must be at least 1, got {args.top_k}")
@@ -274,20 +275,7 @@ def run(args):
     bundle = load_model(args.model)
     pipeline = bundle["pipeline"]
     names = list(bundle["target_names"])
-    mel, tagger = pipeline.named_steps["mel"], pipeline.named_steps["tagger"]
-    try:
-        move_to_device(tagger, args.device)
-    except ValueError as exc:
-        raise CLIError(f"--device: {str(exc).splitlines()[0]}") from None
-    if args.whole_track:
-        if getattr(tagger, "crop_frames", None) is None:
-            raise CLIError("--whole-track needs a model trained with --crop-frames (windows); "
-                           "this one takes fixed excerpts")
-        mel.set_params(duration=None, offset=0.0)
-        try:
-            mel.fit(["x.wav"])  # validates the parameters; opens nothing
-        except ValueError as exc:
-            raise CLIError(f"--whole-track: {str(exc).splitlines()[0]}") from None
+    mel, tagger = use_model(bundle, device=args.device, whole_track=args.whole_track)
 
     if features:
         X, meta = load_features(args.inputs[0])
