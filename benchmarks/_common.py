@@ -44,22 +44,25 @@ def proc_status_kib(field, pid="self"):
 
 
 class PeakSampler:
-    """Sample a /proc/self/status field in a thread and keep its maximum.
+    """Sample a memory figure in a thread and keep its maximum.
 
     The kernel keeps a high-water mark only for the whole RSS (VmHWM), which
     also counts the file-backed pages of a memory map; this records the peak of
-    another field, e.g. ``RssAnon`` (memory the process owns).
+    another field of /proc/self/status, e.g. ``RssAnon`` (memory the process
+    owns), or of any ``sample()`` returning KiB (e.g. summed over child
+    processes).
     """
 
-    def __init__(self, field="RssAnon", interval=0.005):
-        self.field, self.interval = field, interval
-        self.peak = proc_status_kib(field)
+    def __init__(self, field="RssAnon", interval=0.005, sample=None):
+        self.sample = sample if sample is not None else (lambda: proc_status_kib(field))
+        self.interval = interval
+        self.peak = self.sample()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, proc_status_kib(self.field))
+            self.peak = max(self.peak, self.sample())
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -69,7 +72,27 @@ class PeakSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, proc_status_kib(self.field))
+        self.peak = max(self.peak, self.sample())
+
+
+def write_noise_memmap(path, n, shape=(1, 96, 646), chunk=256, distinct_rows=False):
+    """A float16 .npy of (n, *shape) noise, written chunk by chunk (seconds per GB).
+
+    With ``distinct_rows`` the first value of each row is its index modulo
+    2048, so that no two nearby rows are equal.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n, *shape))
+    block = rng.standard_normal((chunk, *shape), dtype=np.float32).astype(np.float16)
+    for i in range(0, n, chunk):
+        j = min(n, i + chunk)
+        mm[i:j] = block[: j - i]
+        if distinct_rows:
+            mm[i:j].reshape(j - i, -1)[:, 0] = np.arange(i, j) % 2048
+    mm.flush()
+    del mm
 
 
 def matmul_flops(n=4096, repeat=5):

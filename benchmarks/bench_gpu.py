@@ -37,23 +37,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parser  # noqa: E402
+from _common import parser, write_noise_memmap  # noqa: E402
 
 SHAPE = (1, 96, 646)
 N_LABELS = 15
-
-
-def write_memmap(path, n, chunk=1024):
-    """A float16 .npy of (n, 1, 96, 646) noise, written chunk by chunk (seconds per GB)."""
-    rng = np.random.default_rng(0)
-    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n,) + SHAPE)
-    block = rng.standard_normal((chunk,) + SHAPE, dtype=np.float32).astype(np.float16)
-    for i in range(0, n, chunk):
-        j = min(n, i + chunk)
-        mm[i:j] = block[: j - i]
-        mm[i:j, 0, 0, 0] = np.arange(i, j) % 2048  # rows differ
-    mm.flush()
-    del mm
 
 
 class TimedIterable:
@@ -172,7 +159,7 @@ def main(argv=None):
     try:
         x_path = os.path.join(tmp, "X.npy")
         t0 = time.perf_counter()
-        write_memmap(x_path, args.n)
+        write_noise_memmap(x_path, args.n, SHAPE, chunk=1024, distinct_rows=True)
         print(f"memmap: {args.n} x {SHAPE} float16 = {os.path.getsize(x_path) / 1e9:.2f} GB, "
               f"written in {time.perf_counter() - t0:.1f} s", flush=True)
         X = np.load(x_path, mmap_mode="r")

@@ -35,30 +35,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parser  # noqa: E402
+from _common import PeakSampler, parser, write_noise_memmap  # noqa: E402
 
 SHAPE = (1, 96, 646)
 N_LABELS = 15
 LIMIT = 0.25
-
-
-def write_memmap(path, n, chunk=256):
-    """A float16 .npy of (n, 1, 96, 646) noise, written chunk by chunk."""
-    rng = np.random.default_rng(0)
-    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n,) + SHAPE)
-    block = rng.standard_normal((chunk,) + SHAPE, dtype=np.float32).astype(np.float16)
-    for i in range(0, n, chunk):
-        j = min(n, i + chunk)
-        mm[i:j] = block[: j - i]
-    mm.flush()
-    del mm
 
 
 def _children():
@@ -99,30 +86,6 @@ def tree_anon_kib(root=None):
     return total
 
 
-class TreeSampler:
-    """Peak of :func:`tree_anon_kib`, sampled in a thread."""
-
-    def __init__(self, interval=0.01):
-        self.interval = interval
-        self.peak = tree_anon_kib()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_anon_kib())
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, tree_anon_kib())
-
-
 def child(method, workers, x_path, y_path, batch_size):
     if method != "none":
         multiprocessing.set_start_method(method, force=True)
@@ -137,7 +100,7 @@ def child(method, workers, x_path, y_path, batch_size):
                        num_workers=workers, random_state=0)
     anon0 = tree_anon_kib()
     t0 = time.perf_counter()
-    with TreeSampler() as s:
+    with PeakSampler(sample=tree_anon_kib, interval=0.01) as s:
         tagger.fit(X, Y)
     dt = time.perf_counter() - t0
     print(json.dumps({"growth_mib": (s.peak - anon0) / 1024, "seconds": dt,
@@ -187,7 +150,7 @@ def main(argv=None):
         for name, n in sizes.items():
             x_path, y_path = os.path.join(tmp, f"X_{name}.npy"), os.path.join(tmp, f"Y_{name}.npy")
             t0 = time.perf_counter()
-            write_memmap(x_path, n)
+            write_noise_memmap(x_path, n, SHAPE)
             rng = np.random.default_rng(1)
             np.save(y_path, (rng.random((n, N_LABELS)) < 0.3).astype(np.uint8))
             file_mib[name] = os.path.getsize(x_path) / 2**20
