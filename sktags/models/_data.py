@@ -119,7 +119,29 @@ def check_spectrograms(X, *, name="X", check_finite=True):
     return X, input_shape
 
 
-class SpectrogramDataset(Dataset):
+class BatchDataset(Dataset):
+    """A dataset read a batch at a time: ``__getitems__(positions)`` is the real read.
+
+    Subclasses implement ``__getitems__`` returning ``(x, None)`` or ``(x,
+    (y, weight))`` tensors for a batch, with :meth:`targets` for the labels;
+    one item is a batch of one.
+    """
+
+    def targets(self, rows):
+        """``(y, weight)`` float32 tensors of ``rows``, or None without labels."""
+        if self.Y is None:
+            return None
+        return (torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32)),
+                torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32)))
+
+    def __getitem__(self, position):
+        xb, target = self.__getitems__([position])
+        if target is None:
+            return xb[0], None
+        return xb[0], (target[0][0], target[1][0])
+
+
+class SpectrogramDataset(BatchDataset):
     """Rows ``indices`` of X, with optional targets and weights, read batch by batch.
 
     ``__getitems__`` (used by torch's DataLoader) returns a whole batch:
@@ -158,18 +180,7 @@ class SpectrogramDataset(Dataset):
 
     def __getitems__(self, positions):
         rows = np.sort(self.indices[np.asarray(positions, dtype=np.intp)])
-        xb = self._read(rows)
-        if self.Y is None:
-            return xb, None
-        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
-        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
-        return xb, (yb, wb)
-
-    def __getitem__(self, position):
-        xb, target = self.__getitems__([position])
-        if target is None:
-            return xb[0], None
-        return xb[0], (target[0][0], target[1][0])
+        return self._read(rows), self.targets(rows)
 
 
 def _passthrough(batch):

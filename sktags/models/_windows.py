@@ -17,10 +17,9 @@ frames of a crop or window are read.
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from .._mmap import picklable, unwrap
-from ._data import release_pages
+from ._data import BatchDataset, release_pages
 
 
 def window_starts(n_frames, crop_frames, hop):
@@ -120,7 +119,7 @@ class Clips:
         return out
 
 
-class CropDataset(Dataset):
+class CropDataset(BatchDataset):
     """One random crop per clip and epoch, with its targets and weights (training).
 
     Items are encoded as ``epoch * len(self) + position`` by
@@ -153,13 +152,7 @@ class CropDataset(Dataset):
         for k, (row, epoch) in enumerate(zip(rows, epochs)):
             start = crop_offset(self.clips.lengths[row], c, self.seed, epoch, row)
             xb[k, 0] = self.clips.read(row, start, start + c)
-        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
-        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
-        return torch.from_numpy(xb), (yb, wb)
-
-    def __getitem__(self, item):
-        xb, (yb, wb) = self.__getitems__([item])
-        return xb[0], (yb[0], wb[0])
+        return torch.from_numpy(xb), self.targets(rows)
 
 
 class _EpochTagged:
@@ -175,7 +168,7 @@ class _EpochTagged:
             yield [offset + int(p) for p in batch]
 
 
-class WindowDataset(Dataset):
+class WindowDataset(BatchDataset):
     """All windows of the clips ``indices``, in order (validation and prediction).
 
     ``clip_of`` (n_windows,) gives each window's position in ``indices`` and
@@ -205,18 +198,7 @@ class WindowDataset(Dataset):
         xb = np.empty((len(rows), 1, self.clips.n_mels, c), dtype=np.float32)
         for k, (row, start) in enumerate(zip(rows, self.starts[positions])):
             xb[k, 0] = self.clips.read(row, int(start), int(start) + c)
-        xb = torch.from_numpy(xb)
-        if self.Y is None:
-            return xb, None
-        yb = torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32))
-        wb = torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32))
-        return xb, (yb, wb)
-
-    def __getitem__(self, position):
-        xb, target = self.__getitems__([position])
-        if target is None:
-            return xb[0], None
-        return xb[0], (target[0][0], target[1][0])
+        return torch.from_numpy(xb), self.targets(rows)
 
     def clip_means(self, values):
         """Mean of per-window ``values`` (n_windows, d) over each clip -> (n_clips, d)."""
