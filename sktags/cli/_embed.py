@@ -11,7 +11,7 @@ import numpy as np
 from ._common import CLIError, check_output_path, collect_audio, index_path, load_model, write_text_atomic
 from ._models import use_model
 from ._paths import refuse_overwrite
-from ._tag import _Progress
+from ._tag import _Progress, add_inference_arguments
 
 HELP = "audio files -> embeddings of a trained model (.npy + .json index)"
 
@@ -31,14 +31,7 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="model file written by `sktags train`")
     p.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files or folders")
     p.add_argument("-o", "--output", required=True, metavar="EMB.npy", help="output file")
-    p.add_argument("--whole-track", action="store_true",
-                   help="embed each whole file in windows (models trained with --crop-frames)")
-    p.add_argument("--device", default=None, help="torch device: auto, cpu, cuda, cuda:1, mps...")
-    p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
-    p.add_argument("--jobs", "-j", type=int, default=None,
-                   help="parallel decoding processes (-1: all cores)")
-    p.add_argument("--cache", metavar="DIR", default=None, help="per-file feature cache directory")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    add_inference_arguments(p, "embed")
     p.set_defaults(run=run)
     return p
 

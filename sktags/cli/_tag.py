@@ -54,16 +54,21 @@ def add_parser(sub):
     p.add_argument("--taggram", metavar="FILE",
                    help="also write one CSV row per (file, window): file, window start (s), "
                         "one probability per context")
+    add_inference_arguments(p, "tag")
+    p.set_defaults(run=run)
+    return p
+
+
+def add_inference_arguments(p, verb):
+    """The options of running a trained model over audio (``tag`` and ``embed``)."""
     p.add_argument("--whole-track", action="store_true",
-                   help="tag each whole file in windows (models trained with --crop-frames)")
+                   help=f"{verb} each whole file in windows (models trained with --crop-frames)")
     p.add_argument("--device", default=None, help="torch device: auto, cpu, cuda, cuda:1, mps...")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
     p.add_argument("--jobs", "-j", type=int, default=None,
                    help="parallel decoding processes (-1: all cores)")
     p.add_argument("--cache", metavar="DIR", default=None, help="per-file feature cache directory")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
-    p.set_defaults(run=run)
-    return p
 
 
 # --------------------------------------------------------------------------- rows
