@@ -242,7 +242,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         params = self.get_params(deep=False)
         config = json.dumps({k: describe(v) for k, v in sorted(params.items())}, indent=1)
         return Checkpoint(self.checkpoint_dir, fingerprint(params, inputs, Y, counts, groups),
-                          config, prefix=type(self).__name__.lower())
+                          config, name=type(self).__name__)
 
     def _split(self, n, groups, seed):
         """Sorted (train, valid) row indices; valid is None without validation."""

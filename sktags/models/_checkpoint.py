@@ -139,14 +139,15 @@ class Checkpoint:
     config : str
         JSON text describing the parameters, written once as ``config.json``.
 
-    prefix : str, default="cnntagger"
-        The run folder is ``<prefix>-<fingerprint>``.
+    name : str, default="CNNTagger"
+        The tagger's class name; the run folder is ``<name lowercased>-<fingerprint>``.
     """
 
-    def __init__(self, checkpoint_dir, digest, config="", prefix="cnntagger"):
+    def __init__(self, checkpoint_dir, digest, config="", name="CNNTagger"):
         self.digest = digest
         self.config = config
-        self.run_dir = os.path.join(os.fspath(checkpoint_dir), f"{prefix}-{digest[:20]}")
+        self.name = name
+        self.run_dir = os.path.join(os.fspath(checkpoint_dir), f"{name.lower()}-{digest[:20]}")
         self.path = os.path.join(self.run_dir, CHECKPOINT_NAME)
         self.state = None
         self._lock = None
@@ -196,7 +197,7 @@ class Checkpoint:
             # torch's own message advises weights_only=False, which would run
             # the file's code: never pass that advice on.
             raise ValueError(
-                f"{self.path} is not a readable sktags checkpoint (damaged, or not written "
+                f"{self.path} is not a readable {self.name} checkpoint (damaged, or not written "
                 f"by sktags); delete the folder {self.run_dir} to start this training over."
             ) from None
         if state.get("fingerprint") != self.digest:

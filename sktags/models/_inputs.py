@@ -66,10 +66,20 @@ class ModelInput:
         self._data = picklable(data) if self.fixed else data
         self.sample_shape = tuple(sample_shape)
         self.n_mels = self.sample_shape[1] if len(self.sample_shape) == 3 else None
-        if lengths is None and self.n_mels is not None:
-            lengths = np.full(len(data), self.sample_shape[2], dtype=np.int64)
-        self.lengths = lengths
+        self._lengths = lengths
         self.n_samples = len(data) if lengths is None else len(lengths)
+
+    @property
+    def lengths(self):
+        if self._lengths is None and self.n_mels is not None:  # fixed: made on first use
+            self._lengths = np.full(self.n_samples, self.sample_shape[2], dtype=np.int64)
+        return self._lengths
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if self.fixed:
+            state["_lengths"] = None  # a worker makes its own (pickles stay small)
+        return state
 
     @property
     def data(self):
@@ -195,15 +205,20 @@ def _spectrogram_input(X, crop_frames, estimator_name):
             f"n_frames) array of spectrograms, got an array of shape {X.shape}."
             + (" Reshape your data." if X.ndim < 3 else ""))
     if check_finite and X.dtype.kind == "f":
-        step = max(1, _CHUNK_BYTES // max(1, X.itemsize * int(np.prod(X.shape[1:]))))
-        for start in range(0, X.shape[0], step):
-            chunk = X[start:start + step]
-            finite = np.isfinite(chunk).reshape(chunk.shape[0], -1).all(axis=1)
-            release_pages(X)
-            if not finite.all():
-                row = start + int(np.flatnonzero(~finite)[0])
-                raise ValueError(f"X contains NaN or inf in sample {row}.")
+        _scan_finite(X)
     return ModelInput(X, (1, int(X.shape[-2]), int(X.shape[-1])))
+
+
+def _scan_finite(X):
+    """Raise on the first sample with NaN or inf, reading X about 16 MiB at a time."""
+    step = max(1, _CHUNK_BYTES // max(1, X.itemsize * int(np.prod(X.shape[1:]))))
+    for start in range(0, X.shape[0], step):
+        chunk = X[start:start + step]
+        finite = np.isfinite(chunk).reshape(chunk.shape[0], -1).all(axis=1)
+        release_pages(X)
+        if not finite.all():
+            row = start + int(np.flatnonzero(~finite)[0])
+            raise ValueError(f"X contains NaN or inf in sample {row}.")
 
 
 def _check_clips(X, estimator_name, check_finite):
@@ -223,7 +238,8 @@ def _check_clips(X, estimator_name, check_finite):
         if shape[-2] != n_mels:
             raise ValueError(f"X[{i}] has {shape[-2]} mel bands, X[0] has {n_mels}.")
         if shape[-1] == 0 or shape[-2] == 0:
-            raise _empty(shape, estimator_name, "frame" if shape[-1] == 0 else "feature")
+            raise ValueError(f"X[{i}] is empty (shape {shape}); each clip needs at least one "
+                             "mel band and one frame.")
         arr = np.asarray(clip)
         if arr.dtype.kind not in "fiu":
             raise ValueError(f"X[{i}] must hold real numbers, got dtype {arr.dtype}.")
