@@ -286,7 +286,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _optimizer(self, n_train):
         """(optimizer class, skorch keyword arguments, learning-rate callback or None)."""
-        lr = 1e-3 if self.lr is None else float(self.lr)
+        lr = 1e-2 if self.lr is None else float(self.lr)
         return torch.optim.AdamW, dict(lr=lr, optimizer__weight_decay=self.weight_decay), None
 
     def _make_net(self, n_labels, device, seed, loss=None, valid_ds=None, checkpoint=None,

@@ -45,7 +45,7 @@ class EmbeddingTagger(NeuralTagger):
         "bce" is the weighted binary cross-entropy of the paper; a module
         follows the loss protocol of :class:`~sktags.models.NeuralTagger`.
     lr : float or None, default=None
-        AdamW's learning rate; None is 1e-3.
+        AdamW's learning rate; None is 1e-2.
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay.
     batch_size : int, default=32
