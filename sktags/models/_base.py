@@ -29,6 +29,7 @@ from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback
 
 from ..utils._validation import NumberInterval
 from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, best_epoch_from_history
@@ -154,6 +155,11 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         if isinstance(self.threshold, str) and self.valid_size is None:
             raise ValueError("threshold='f1' tunes the thresholds on the internal validation "
                              "split, which valid_size=None disables.")
+        for cb in self.callbacks or ():
+            named = isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+            if not isinstance(cb[1] if named else cb, Callback):
+                raise TypeError(f"callbacks must hold skorch callbacks or (name, callback) "
+                                f"tuples, got {cb!r}.")
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, playlist_counts=None, groups=None):

@@ -264,20 +264,20 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
     def _check_params(self):
         super()._check_params()
         if isinstance(self.module, torch.nn.Module):
-            raise ValueError(
-                "module must be None, a network name or a class/callable building a "
-                "torch.nn.Module (module(n_mels=, n_frames=, n_labels=)), got the instance "
-                f"{type(self.module).__name__}(...); pass its class (functools.partial binds "
-                "arguments).")
+            raise ValueError(f"module must be None, a network name or a class/callable "
+                             "building a torch.nn.Module (module(n_mels=, n_frames=, "
+                             f"n_labels=)), got the instance {type(self.module).__name__}(...); "
+                             "pass its class (functools.partial binds arguments).")
+        if not (self.filters and all(positive_int().is_satisfied_by(f) for f in self.filters)):
+            raise ValueError(f"filters must be a non-empty sequence of positive ints, got "
+                             f"{self.filters!r}.")
         if self.crop_frames is None and self.crop_hop is not None:
             raise ValueError("crop_hop is set but crop_frames is None; set crop_frames too.")
 
     def _window(self):
         """(crop_frames, hop) of the parameters, or None."""
-        if self.crop_frames is None:
-            return None
-        c = int(self.crop_frames)
-        return c, int(self.crop_hop) if self.crop_hop is not None else max(c // 2, 1)
+        c, hop = self.crop_frames, self.crop_hop
+        return None if c is None else (int(c), int(hop) if hop is not None else max(c // 2, 1))
 
     def _make_input(self, X, *, reset):
         window = self._window() if reset else self.window_

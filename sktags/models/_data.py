@@ -49,6 +49,9 @@ def window_starts(n_frames, crop_frames, hop):
     [0]
     """
     n, c, hop = int(n_frames), int(crop_frames), int(hop)
+    if c < 1 or hop < 1:
+        name, value = ("crop_frames", c) if c < 1 else ("crop_hop", hop)
+        raise ValueError(f"{name} must be a positive number of frames, got {value}.")
     if n <= c:
         return np.zeros(1, dtype=np.int64)
     starts = np.arange(0, n - c + 1, hop, dtype=np.int64)

@@ -297,9 +297,16 @@ class TaggerNeuralNet(NeuralNet):
         else:
             y, w = to_tensor((y, w), device=self.device)
         if not getattr(self.criterion_, "requires_index", False):
-            return self.criterion_(y_pred.float(), y, weight=w)
-        index = index[0].to(self.device) if training and index else None
-        return self.criterion_(y_pred.float(), y, weight=w, index=index)
+            loss = self.criterion_(y_pred.float(), y, weight=w)
+        else:
+            index = index[0].to(self.device) if training and index else None
+            loss = self.criterion_(y_pred.float(), y, weight=w, index=index)
+        if training and not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"the training loss became {loss.item()} in epoch {len(self.history)}; training "
+                "stopped (a checkpoint keeps the last finite epoch). Use a lower lr, or "
+                "precision='float32'.")
+        return loss
 
     def train_or_resume(self, dataset, seed, checkpoint=None):
         """Initialise the net (or restore ``checkpoint``) and train the remaining epochs.
