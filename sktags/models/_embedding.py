@@ -90,7 +90,7 @@ class EmbeddingTagger(NeuralTagger):
         Their standard deviation (1 where it is 0).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when X has string column names.
 
     Examples

@@ -113,7 +113,7 @@ class TaggerNeuralNet(NeuralNet):
 
     Differences from a plain ``NeuralNet``:
 
-    - batches come whole from the datasets of :mod:`sktags.models._data`
+    - batches come whole from the datasets of ``sktags.models._data``
       (one read per batch, memmap friendly); the training order depends only
       on ``(shuffle_seed, epoch)``;
     - optional ``channels_last`` memory format for the module and its inputs
