@@ -129,6 +129,14 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ hooks
 
+    def _make_input(self, X, *, reset):
+        """X validated into a :class:`~sktags.models._inputs.ModelInput` (``reset`` at fit)."""
+        raise NotImplementedError
+
+    def _module_spec(self, n_labels):
+        """(torch module factory, keyword arguments) of the network."""
+        raise NotImplementedError
+
     def _fit_input(self, inputs, train_idx):
         """Set the fitted attributes that describe the input (before the net is built)."""
 

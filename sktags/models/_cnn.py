@@ -1,7 +1,7 @@
 """CNNTagger: what the paper's tagger adds to NeuralTagger: spectrograms (whole, or crops
 and windows), its networks and optimizers, and ``transform`` (embeddings)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
