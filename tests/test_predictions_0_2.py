@@ -7,15 +7,20 @@ give the same probabilities: a refactoring of the training path that changes
 what is computed (the order of random draws, the loss, the schedule, the
 validation split, the crops or the windows) fails here.
 Regenerate only for an intended change: ``python tests/test_predictions_0_2.py``.
+
+``tests/fixtures/model_0_2.sktags`` (with ``model_0_2_proba.npy``) is a model
+file written by sktags 0.2.0: it must keep loading and predicting the same.
 """
 
+import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
 
 from sktags import ContextWeightEstimator
-from sktags.models import REAL_MUSIC_RECIPE, CNNTagger
+from sktags.models import REAL_MUSIC_RECIPE, CNNTagger, load_model
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "predictions_0_2.npz")
 
@@ -59,6 +64,38 @@ def test_predictions_match_0_2(name, train):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
     assert np.ptp(expected) > 1e-3  # the figures are not a constant
+
+
+MODEL_0_2 = os.path.join(os.path.dirname(__file__), "fixtures", "model_0_2.sktags")
+
+
+def _model_data():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(24, 1, 8, 16)).astype(np.float32)
+
+
+def test_a_model_file_of_0_2_loads_and_predicts_as_it_did():
+    """``model_0_2.sktags``: a tiny paper-configuration CNNTagger saved by sktags 0.2.0."""
+    tagger, metadata = load_model(MODEL_0_2)
+    assert metadata == {"tags": ["a", "b"]}
+    expected = np.load(MODEL_0_2.replace(".sktags", "_proba.npy"))
+    np.testing.assert_array_equal(tagger.predict_proba(_model_data()), expected)
+
+
+def test_a_model_file_this_version_cannot_read_names_its_version(tmp_path):
+    """A 0.2 file whose tagger has a parameter this version lacks: one line, with the version."""
+    path = tmp_path / "edited.sktags"
+    with zipfile.ZipFile(MODEL_0_2) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["estimator"]["params"]["removed_option"] = 1
+                data = json.dumps(manifest)
+            dst.writestr(item, data)
+    with pytest.raises(ValueError, match=r"sktags 0\.2\.0, which sktags .* cannot read") as info:
+        load_model(path)
+    assert "\n" not in str(info.value) and "edited.sktags" in str(info.value)
 
 
 if __name__ == "__main__":
