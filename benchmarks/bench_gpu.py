@@ -98,10 +98,11 @@ def compute_only(torch, batch_size, steps, precision, device):
 
 
 def loader_only(X, Y, batch_size, workers):
-    from sktags.models._data import EpochBatchSampler, SpectrogramDataset, make_loader
+    from sktags.models._data import EpochBatchSampler, WholeDataset, make_loader
+    from sktags.models._inputs import spectrogram_input
 
     W = np.ones_like(Y)
-    ds = SpectrogramDataset(X, np.arange(len(X)), Y, W)
+    ds = WholeDataset(spectrogram_input(X), np.arange(len(X)), Y, W)
     loader = make_loader(ds, EpochBatchSampler(len(X), batch_size, 0, lambda: 0),
                          num_workers=workers, pin_memory=True)
     t0 = time.perf_counter()
@@ -110,21 +111,21 @@ def loader_only(X, Y, batch_size, workers):
 
 
 def fit_epoch(CNNTagger, X, Y, params):
-    from sktags.models import _skorch_net
+    from sktags.models import TaggerNeuralNet
 
     clock = {"wait": 0.0, "batches": 0}
-    original = _skorch_net.TaggerNeuralNet.get_iterator
+    original = TaggerNeuralNet.get_iterator
 
     def timed(self, dataset, training=False):
         it = original(self, dataset, training=training)
         return TimedIterable(it, clock) if training else it
 
-    _skorch_net.TaggerNeuralNet.get_iterator = timed
+    TaggerNeuralNet.get_iterator = timed
     try:
         tagger = CNNTagger(max_epochs=1, valid_size=None, device="cuda", random_state=0,
                            **params).fit(X, Y)
     finally:
-        _skorch_net.TaggerNeuralNet.get_iterator = original
+        TaggerNeuralNet.get_iterator = original
     dur = float(tagger.net_.history[-1, "dur"])
     return {"epoch_s": dur, "samples_per_s": len(X) / dur, "wait_share": clock["wait"] / dur}
 

@@ -18,6 +18,7 @@ _LAZY = {
     "MelSpectrogramTransformer": "sktags.features",
     "ContextWeightEstimator": "sktags.weighting",
     "CNNTagger": "sktags.models",
+    "EmbeddingTagger": "sktags.models",
 }
 
 _SUBMODULES = [

@@ -5,6 +5,8 @@
 - ``CNNTagger`` reads a 2-D array (n, d) as n one-band spectrograms
   (n, 1, 1, d), so every check runs on the bare estimator (a tiny network,
   two epochs).
+- ``EmbeddingTagger`` reads a 2-D array as it is (n_samples, n_features);
+  every check runs on the bare estimator (a small linear head, few epochs).
 - ``ContextWeightEstimator`` takes a 0/1 label matrix, and no tag can tell
   the checks to feed binary data. The bare estimator gets the checks that
   need no data; all checks run on a subclass that thresholds the checks'
@@ -21,7 +23,7 @@ import scipy.sparse as sp
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
+from sktags import CNNTagger, ContextWeightEstimator, EmbeddingTagger, MelSpectrogramTransformer
 
 # Checks that need no data, run on the bare estimators.
 API_CHECKS = [
@@ -115,9 +117,21 @@ def test_tagger(estimator, check):
     check(estimator)
 
 
-def test_check_estimator_runs_the_checks_on_the_bare_estimators():
+# ---------------------------------------------------------------- EmbeddingTagger
+
+SMALL = dict(max_epochs=20, random_state=0)
+
+
+@parametrize_with_checks([EmbeddingTagger(**SMALL)])
+def test_embedding_tagger(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [CNNTagger(**TINY), EmbeddingTagger(**SMALL)],
+                         ids=lambda e: type(e).__name__)
+def test_check_estimator_runs_the_checks_on_the_bare_estimators(estimator):
     """As a user calls it: check_estimator itself, on the bare estimators, runs many checks."""
-    results = ec.check_estimator(CNNTagger(**TINY), on_fail=None)
+    results = ec.check_estimator(estimator, on_fail=None)
     passed = [r["check_name"] for r in results if r["status"] == "passed"]
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert failed == [] and len(passed) >= 50, (failed, len(passed))

@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sktags.models import CNNTagger
-from sktags.models._windows import Clips, CropDataset, WindowDataset, crop_offset, window_starts
+from sktags.models._data import CropDataset, WindowDataset, crop_offset, window_starts
+from sktags.models._inputs import spectrogram_input
+
+
+def Clips(X):
+    """X as clips to crop and window."""
+    return spectrogram_input(X, crop_frames=1)
 
 SMALL = dict(filters=(4, 4), hidden_units=8, batch_size=8, max_epochs=2, random_state=0)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sktags.models import TaggerCNN, conv_output_shape
+from sktags.models import Ibrahim2020CNN, conv_output_shape
 
 
 
@@ -23,7 +23,7 @@ def test_conv_output_shape_is_tf_same_pooling(n_mels, n_frames):
 def test_paper_sizes_by_hand():
     # 646 -> 323 -> 162 -> 81 -> 41 and 96 -> 48 -> 24 -> 12 -> 6 (the authors' 41 x 6 x 256)
     assert conv_output_shape(96, 646) == (6, 41)
-    net = TaggerCNN(96, 646, 15)
+    net = Ibrahim2020CNN(96, 646, 15)
     assert net.n_flat == 41 * 6 * 256 == 62976
     # parameter count by hand: BN(1) + 4 convs + dense 256 + dense 15
     convs = sum(9 * i * o + o for i, o in [(1, 32), (32, 64), (64, 128), (128, 256)])
@@ -35,7 +35,7 @@ def test_paper_sizes_by_hand():
 @pytest.mark.parametrize("shape", [(16, 16), (17, 33), (96, 64), (5, 3), (1, 1)])
 def test_forward_shapes_and_flatten_size(shape):
     torch.manual_seed(0)
-    net = TaggerCNN(*shape, n_labels=4, filters=(3, 5, 6, 7), hidden_units=8).eval()
+    net = Ibrahim2020CNN(*shape, n_labels=4, filters=(3, 5, 6, 7), hidden_units=8).eval()
     x = torch.randn(2, 1, *shape)
     with torch.no_grad():
         feats = net.features(net.input_norm(x))
@@ -51,7 +51,7 @@ def test_forward_shapes_and_flatten_size(shape):
 def test_pooling_matches_brute_force_same_pooling():
     """One block with an identity 3x3 kernel: output = TF 'same' 2x2 max-pool of relu(x)."""
     h, w = 5, 7
-    net = TaggerCNN(h, w, 2, filters=(1,), hidden_units=3).eval()
+    net = Ibrahim2020CNN(h, w, 2, filters=(1,), hidden_units=3).eval()
     with torch.no_grad():
         conv = net.features[0]
         conv.weight.zero_()
@@ -71,7 +71,7 @@ def test_pooling_matches_brute_force_same_pooling():
 
 
 def test_layers_follow_parameters():
-    net = TaggerCNN(16, 16, 3, filters=(4, 8), hidden_units=10, dropout=0.25)
+    net = Ibrahim2020CNN(16, 16, 3, filters=(4, 8), hidden_units=10, dropout=0.25)
     convs = [m for m in net.features if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in convs] == [4, 8]
     assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs)
@@ -84,7 +84,7 @@ def test_layers_follow_parameters():
 
 def test_dropout_only_in_training_mode():
     torch.manual_seed(0)
-    net = TaggerCNN(16, 16, 3, filters=(2, 2, 2, 2), hidden_units=64, dropout=0.5)
+    net = Ibrahim2020CNN(16, 16, 3, filters=(2, 2, 2, 2), hidden_units=64, dropout=0.5)
     x = torch.randn(4, 1, 16, 16)
     net.eval()
     with torch.no_grad():
@@ -96,6 +96,6 @@ def test_dropout_only_in_training_mode():
 
 def test_bad_filters():
     with pytest.raises(ValueError, match="filters"):
-        TaggerCNN(16, 16, 3, filters=())
+        Ibrahim2020CNN(16, 16, 3, filters=())
     with pytest.raises(ValueError, match="filters"):
-        TaggerCNN(16, 16, 3, filters=(4, 0))
+        Ibrahim2020CNN(16, 16, 3, filters=(4, 0))

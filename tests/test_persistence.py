@@ -12,7 +12,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from sktags import ContextWeightEstimator, MelSpectrogramTransformer
-from sktags.models import CNNTagger, TaggerCNN, load_model, save_model
+from sktags.models import CNNTagger, Ibrahim2020CNN, load_model, save_model
 
 TINY = dict(filters=(2, 2), hidden_units=4, batch_size=8, max_epochs=2, random_state=0)
 
@@ -92,7 +92,7 @@ def test_writes_are_atomic_and_honour_the_umask(data, tmp_path):
     path = tmp_path / "m.sktags"
     path.write_bytes(b"old")
     with pytest.raises(ValueError, match="custom code"):
-        save_model(path, CNNTagger(**{**TINY, "module": TaggerCNN}).fit(X, Y))
+        save_model(path, CNNTagger(**{**TINY, "module": Ibrahim2020CNN}).fit(X, Y))
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["m.sktags"]
     reference = tmp_path / "ref"
     reference.write_bytes(b"")  # the mode open() gives under this umask
@@ -103,7 +103,7 @@ def test_writes_are_atomic_and_honour_the_umask(data, tmp_path):
 
 def test_custom_module_is_refused_with_advice(data, tmp_path):
     X, Y, _ = data
-    est = CNNTagger(**{**TINY, "module": functools.partial(TaggerCNN, filters=(2, 2))}).fit(X, Y)
+    est = CNNTagger(**{**TINY, "module": functools.partial(Ibrahim2020CNN, filters=(2, 2))}).fit(X, Y)
     with pytest.raises(ValueError, match="pickle or joblib"):
         save_model(tmp_path / "m", est)
     assert not (tmp_path / "m").exists()

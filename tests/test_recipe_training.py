@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from sktags.models import CNNTagger, ShortChunkCNN
-from sktags.models import _net
-from sktags.models._mixup import mix_batch, mixup_draw
-from sktags.models._optim import cosine_one_cycle
+from sktags.models import _training
+from sktags.models._training import mix_batch, mixup_draw
+from sktags.models._callbacks import cosine_one_cycle
 
 MODULE = functools.partial(ShortChunkCNN, channels=(4, 6))
 KW = dict(module=MODULE, crop_frames=12, optimizer="adamw", mixup=0.4, batch_size=8,
@@ -47,14 +47,14 @@ def test_mix_batch_by_hand():
 def test_mixup_reaches_the_training_step(data, monkeypatch):
     tracks, Y = data
     seen = []
-    original = _net.TaggerNet.get_loss
+    original = _training.TaggerNeuralNet.get_loss
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if training:
             seen.append(y_true[0].clone())
         return original(self, y_pred, y_true, X=X, training=training)
 
-    monkeypatch.setattr(_net.TaggerNet, "get_loss", get_loss)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "get_loss", get_loss)
     CNNTagger(**{**KW, "max_epochs": 1, "valid_size": None}).fit(tracks, Y)
     assert any(((t > 0) & (t < 1)).any() for t in seen)  # soft (mixed) targets
     seen.clear()
@@ -65,13 +65,13 @@ def test_mixup_reaches_the_training_step(data, monkeypatch):
 def test_one_cycle_schedule_per_batch(data, monkeypatch):
     tracks, Y = data
     rates = []
-    original = _net.TaggerNet.train_step_single
+    original = _training.TaggerNeuralNet.train_step_single
 
     def train_step_single(self, batch, **fit_params):
         rates.append(self.optimizer_.param_groups[0]["lr"])
         return original(self, batch, **fit_params)
 
-    monkeypatch.setattr(_net.TaggerNet, "train_step_single", train_step_single)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "train_step_single", train_step_single)
     tagger = CNNTagger(**{**KW, "valid_size": None, "lr": 0.01}).fit(tracks, Y)
     assert type(tagger.net_.optimizer_) is torch.optim.AdamW
     assert tagger.net_.optimizer_.param_groups[0]["weight_decay"] == 0.01
@@ -94,14 +94,14 @@ def test_resume_with_crops_is_identical_to_an_uninterrupted_run(data, tmp_path, 
     tracks, Y = data
     full = CNNTagger(**KW).fit(tracks, Y)
 
-    original = _net.TaggerNet.train_step_single
+    original = _training.TaggerNeuralNet.train_step_single
 
     def interrupted(self, batch, **fit_params):
         if len(self.history) == 3:  # inside epoch 3, after epochs 1 and 2 were saved
             raise KeyboardInterrupt
         return original(self, batch, **fit_params)
 
-    monkeypatch.setattr(_net.TaggerNet, "train_step_single", interrupted)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "train_step_single", interrupted)
     with pytest.raises(KeyboardInterrupt):
         CNNTagger(**KW, checkpoint_dir=tmp_path).fit(tracks, Y)
     epochs = []
@@ -110,7 +110,7 @@ def test_resume_with_crops_is_identical_to_an_uninterrupted_run(data, tmp_path, 
         epochs.append(len(self.history))
         return original(self, batch, **fit_params)
 
-    monkeypatch.setattr(_net.TaggerNet, "train_step_single", recording)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "train_step_single", recording)
     resumed = CNNTagger(**KW, checkpoint_dir=tmp_path).fit(tracks, Y)
     assert sorted(set(epochs)) == [3, 4]  # resumed after the two saved epochs
     assert resumed.n_epochs_ == 4

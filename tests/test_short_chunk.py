@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sktags.models import CNNTagger, ShortChunkCNN, TaggerCNN
+from sktags.models import CNNTagger, ShortChunkCNN, Ibrahim2020CNN
 
 
 @pytest.mark.parametrize("n_frames", [16, 17, 64, 128, 301])
@@ -46,7 +46,7 @@ def test_module_names_build_the_networks_and_are_searchable():
     short = CNNTagger(module="short_chunk", **kw).fit(X, Y)
     paper = CNNTagger(module="ibrahim2020", **kw).fit(X, Y)
     assert type(short.net_.module_) is ShortChunkCNN
-    assert type(paper.net_.module_) is TaggerCNN
+    assert type(paper.net_.module_) is Ibrahim2020CNN
     assert paper.net_.module_.input_shape == (1, 8, 16)  # built for the crop
     search = GridSearchCV(CNNTagger(**kw), {"module": ["ibrahim2020", "short_chunk"]},
                           cv=2, scoring="roc_auc").fit(X, Y[:, 0])

@@ -14,8 +14,11 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, f1_score, get_scorer, roc_auc_score
 
 from sktags.metrics import tune_thresholds
-from sktags.models import CNNTagger, TaggerCNN, weighted_bce_with_logits
-from sktags.models import _data, _net
+from sktags.models import CNNTagger, Ibrahim2020CNN, weighted_bce_with_logits
+from sktags.models import _data, _training
+from sktags._mmap import memmap_root
+from sktags.models import _inputs
+from sktags.models._inputs import spectrogram_input
 from sktags.weighting import ContextWeightEstimator
 
 TINY = dict(filters=(4, 4, 4, 4), hidden_units=8, batch_size=8, max_epochs=2, random_state=0)
@@ -59,7 +62,7 @@ def test_outputs(fitted, data):
     assert fitted.input_shape_ == (1, 16, 16)
     assert fitted.device_ == "cpu" and fitted.n_epochs_ == 2
     np.testing.assert_array_equal(fitted.thresholds_, [0.5, 0.5, 0.5])
-    assert isinstance(fitted.net_.module_, TaggerCNN)
+    assert isinstance(fitted.net_.module_, Ibrahim2020CNN)
 
 
 def test_three_d_input_equals_four_d(data):
@@ -136,26 +139,26 @@ def test_assume_finite_skips_the_nan_scan(data, monkeypatch):
     """Under sklearn's assume_finite the spectrograms are not scanned again."""
     import sklearn
 
-    from sktags.models import _validation
+    from sktags.models import _inputs
 
     X, Y = data
     seen = []
-    real = _validation.check_spectrograms
+    real = _inputs._scan_finite
 
-    def spy(X, **kwargs):
-        seen.append(kwargs["check_finite"])
-        return real(X, **kwargs)
+    def spy(X):
+        seen.append(len(X))
+        return real(X)
 
-    monkeypatch.setattr(_validation, "check_spectrograms", spy)
+    monkeypatch.setattr(_inputs, "_scan_finite", spy)
     Xnan = np.where(np.arange(40)[:, None, None, None] == 2, np.nan, X)
     with pytest.raises(ValueError, match="sample 2"):
         CNNTagger(**TINY).fit(Xnan, Y)
-    assert seen == [True]
+    assert seen == [40]
     seen.clear()
     with sklearn.config_context(assume_finite=True):
         est = CNNTagger(**TINY).fit(X, Y)
         est.predict(X)
-    assert seen == [False, False]
+    assert seen == []
 
 
 def test_user_callbacks_run_beside_the_internal_ones(data):
@@ -174,7 +177,7 @@ def test_user_callbacks_run_beside_the_internal_ones(data):
     assert est.callbacks[0] is mine and mine.epochs == 0 and named.epochs == 0  # cloned
     used = dict(est.net_.callbacks_)
     assert used["named"].epochs == 3 and used["Count"].epochs == 3
-    assert {"staircase_lr", "best_weights", "early_stopping"} <= set(used)
+    assert {"lr_schedule", "best_weights", "early_stopping"} <= set(used)
     plain = CNNTagger(**{**TINY, "max_epochs": 3}).fit(X, Y)
     np.testing.assert_array_equal(est.predict_proba(X), plain.predict_proba(X))
 
@@ -228,7 +231,7 @@ class ConstantWeights:
 
 def initial_params(tagger, X, Y):
     torch.manual_seed(tagger.seed_)  # the tagger seeds torch like this before building the net
-    net = TaggerCNN(*X.shape[-2:], Y.shape[1], filters=TINY["filters"],
+    net = Ibrahim2020CNN(*X.shape[-2:], Y.shape[1], filters=TINY["filters"],
                     hidden_units=TINY["hidden_units"])
     return params_of(net)
 
@@ -436,7 +439,7 @@ def test_read_only_memmap_batches_are_fresh_writable_arrays(data, tmp_path, dtyp
     mm = np.load(path, mmap_mode="r")
     assert not mm.flags.writeable
     for source in (mm, mm[:, 0], X):  # 4-D and 3-D memmaps, and an in-memory array
-        ds = _data.SpectrogramDataset(source, np.arange(len(X)))
+        ds = _data.WholeDataset(spectrogram_input(source), np.arange(len(X)))
         for positions in ([3, 4, 5], [0, 7, 20], [9]):  # contiguous rows, fancy indexing
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
@@ -461,11 +464,11 @@ def test_memmap_pages_are_released_without_losing_data(data, tmp_path):
     np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)[:] = X
     shared = np.memmap(path, dtype=np.float32, mode="r+", shape=X.shape)
     private = np.memmap(path, dtype=np.float32, mode="c", shape=X.shape)
-    assert _data._file_mapping(shared) is shared._mmap
-    assert _data._file_mapping(shared[5:]) is shared._mmap  # views too
-    assert _data._file_mapping(np.asarray(shared)) is shared._mmap
-    assert _data._file_mapping(private) is None
-    assert _data._file_mapping(X) is None
+    assert memmap_root(shared).base is shared._mmap
+    assert memmap_root(shared[5:]).base is shared._mmap  # views too
+    assert memmap_root(np.asarray(shared)).base is shared._mmap
+    assert memmap_root(private) is None
+    assert memmap_root(X) is None
 
     shared[0] = 1.0  # written through the shared map: must survive the page release
     private[1] = 2.0  # a private change: must not be dropped
@@ -485,7 +488,7 @@ def test_fit_reads_x_in_batches_and_chunks(data, monkeypatch):
     """No step of fit indexes more rows of X than one batch or one validation chunk."""
     X, Y = data
     row_bytes = X[0].nbytes
-    monkeypatch.setattr(_data, "_CHUNK_BYTES", 10 * row_bytes)  # NaN scan: 10 rows at a time
+    monkeypatch.setattr(_inputs, "_CHUNK_BYTES", 10 * row_bytes)  # NaN scan: 10 rows at a time
     reads = []
 
     class Tracked(np.ndarray):
@@ -496,7 +499,7 @@ def test_fit_reads_x_in_batches_and_chunks(data, monkeypatch):
             return out
 
     tracked = X.view(Tracked)
-    assert _data.check_spectrograms(tracked)[0] is tracked  # validation returns X itself
+    assert spectrogram_input(tracked).data is tracked  # validation returns X itself
     reads.clear()
     tagger = CNNTagger(**TINY).fit(tracked, Y)
     assert reads and max(reads) == 10  # the NaN scan's chunks; batches are 8 rows
@@ -562,7 +565,7 @@ def test_cuda_trained_model_unpickles_on_cpu(data, tmp_path):
 
 
 def test_device(data, monkeypatch):
-    from sktags.models._validation import resolve_device
+    from sktags.models._training import resolve_device
 
     X, Y = data
     assert CNNTagger(**TINY, device="auto").fit(X, Y).device_ == resolve_device("auto")
@@ -592,8 +595,8 @@ def test_device(data, monkeypatch):
 # ------------------------------------------------------- checkpoints
 
 
-class FlakyCNN(TaggerCNN):
-    """TaggerCNN that crashes on a chosen forward call, like a killed job."""
+class FlakyCNN(Ibrahim2020CNN):
+    """Ibrahim2020CNN that crashes on a chosen forward call, like a killed job."""
 
     calls = 0
     crash_at = None
@@ -664,7 +667,7 @@ def no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(_net.TaggerNet, "initialize", fail)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "initialize", fail)
 
 
 @pytest.mark.parametrize("make, match", [

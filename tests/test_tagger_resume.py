@@ -9,7 +9,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from sktags.models import CNNTagger
-from sktags.models import _net
+from sktags.models import _training
 
 # lr=3 makes the validation loss of this tiny problem go up and down: the best
 # epoch is 3, and epochs 4 and 5 do not improve on it, so patience=2 stops
@@ -73,20 +73,20 @@ def interrupt_at(monkeypatch):
             cbs.append(("interrupt", Interrupt(state["epoch"])))
         return cbs
 
-    monkeypatch.setattr(_net.TaggerNet, "get_default_callbacks", callbacks)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "get_default_callbacks", callbacks)
     return lambda epoch: state.update(epoch=epoch)
 
 
 def epochs_trained(monkeypatch):
     """Record the epoch number of each training epoch that starts."""
     started = []
-    original = _net.TaggerNet.on_epoch_begin
+    original = _training.TaggerNeuralNet.on_epoch_begin
 
     def on_epoch_begin(self, net, **kwargs):
         original(self, net, **kwargs)
         started.append(len(self.history))
 
-    monkeypatch.setattr(_net.TaggerNet, "on_epoch_begin", on_epoch_begin)
+    monkeypatch.setattr(_training.TaggerNeuralNet, "on_epoch_begin", on_epoch_begin)
     return started
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sktags.models._validation import check_target
+from sktags.models._inputs import check_target
 
 
 @settings(max_examples=150, deadline=None)
@@ -22,7 +22,7 @@ def test_one_dimensional_targets(y):
     integral = y.dtype.kind != "f" or (finite and np.all(y == np.round(y)))
     expected_ok = y.size > 0 and finite and integral and len(np.unique(y)) == 2
     try:
-        Y, classes, outputs_2d = check_target(y)
+        Y, classes, outputs_2d = check_target(y, "CNNTagger")
     except ValueError as exc:
         assert "\n" not in str(exc)
         assert not expected_ok, exc
@@ -40,7 +40,7 @@ def test_one_dimensional_targets(y):
                     elements=st.sampled_from([0, 1, 2])))
 def test_indicator_matrices(Y):
     try:
-        out, classes, outputs_2d = check_target(Y)
+        out, classes, outputs_2d = check_target(Y, "CNNTagger")
     except ValueError as exc:
         assert "\n" not in str(exc)
         assert Y.size == 0 or (Y > 1).any()
@@ -52,8 +52,8 @@ def test_indicator_matrices(Y):
 
 def test_messages():
     with pytest.raises(ValueError, match="requires y to be passed"):
-        check_target(None)
+        check_target(None, "CNNTagger")
     with pytest.raises(ValueError, match="only one class, 3"):
-        check_target(np.array([3, 3]))
+        check_target(np.array([3, 3]), "CNNTagger")
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
-        check_target(np.array([0.5, 1.0]))
+        check_target(np.array([0.5, 1.0]), "CNNTagger")

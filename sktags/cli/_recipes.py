@@ -6,7 +6,7 @@ defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
 and the options given override either.
 """
 
-from ..models._presets import RECIPES
+from ..models import RECIPES
 from ._errors import CLIError, CLIUsageError
 
 #: --architecture -> CNNTagger's ``module``.
@@ -134,7 +134,7 @@ def _check(params):
 
 def describe(params, preset, given, recipe):
     """Lines that say what the recipe set and which optimiser settings are used."""
-    from ..models._optim import DEFAULT_LR
+    from ..models._recipes import DEFAULT_LR
 
     lines = []
     if recipe is not None:

@@ -48,6 +48,10 @@ class ContextReport:
 
     def __init__(self, target_names, values, macro, support, threshold, digits=2):
         self.target_names = list(target_names)
+        for j, name in enumerate(self.target_names):
+            if not isinstance(name, str):
+                raise ValueError(f"target_names must be strings, got {name!r} "
+                                 f"({type(name).__name__}) at position {j}.")
         self.metrics = METRICS
         self.values = values
         self.macro = macro

@@ -1,4 +1,19 @@
-"""The paper's CNN, its weighted loss, and the CNNTagger estimator.
+"""The taggers, their networks and loss, model files, recipes and option sets.
+
+Map of the package (one concept per file):
+
+- ``_base.py``: :class:`NeuralTagger`, what every neural tagger shares
+  (targets, weights, loss, validation split, early stopping, checkpoints,
+  thresholds, device, predictions);
+- ``_cnn.py``: :class:`CNNTagger` (spectrograms); ``_embedding.py``:
+  :class:`EmbeddingTagger` (fixed-length vectors);
+- ``_inputs.py``: X validated once into one input object, and the targets;
+- ``_data.py``: the datasets (whole inputs, crops, windows) and their loader;
+- ``_networks.py``: the torch networks; ``_loss.py``: the weighted loss;
+- ``_training.py``: the skorch net and its training loop; ``_callbacks.py``:
+  its callbacks (schedules, best weights, early stopping, checkpoints);
+- ``_checkpoint.py``: checkpoints; ``_persistence.py``: model files;
+- ``_recipes.py``: named configurations and the option sets.
 
 The names are imported lazily (PEP 562), so that DataLoader worker processes,
 which only unpickle a dataset from :mod:`sktags.models._data`, do not import
@@ -8,13 +23,18 @@ scikit-learn and skorch.
 import importlib
 
 _EXPORTS = {
-    "CNNTagger": "._tagger",
+    "ARCHITECTURES": "._recipes",
+    "CNNTagger": "._cnn",
+    "EmbeddingTagger": "._embedding",
     "Ibrahim2020CNN": "._networks",
-    "REAL_MUSIC_RECIPE": "._presets",
-    "RECIPES": "._presets",
+    "LOSSES": "._recipes",
+    "NeuralTagger": "._base",
+    "OPTIMIZERS": "._recipes",
+    "PRECISIONS": "._recipes",
+    "REAL_MUSIC_RECIPE": "._recipes",
+    "RECIPES": "._recipes",
     "ShortChunkCNN": "._networks",
-    "TaggerCNN": "._networks",
-    "TaggerNeuralNet": "._skorch_net",
+    "TaggerNeuralNet": "._training",
     "WeightedBCEWithLogitsLoss": "._loss",
     "conv_output_shape": "._networks",
     "load_model": "._persistence",

@@ -1,9 +1,10 @@
-"""skorch callbacks of CNNTagger, one job each: learning rate, best weights, checkpoints, stopping.
+"""skorch callbacks of the neural taggers, one job each: learning rate, best weights, checkpoints, stopping.
 
 Their state is derived from the net's history wherever possible, so that a
 training resumed from a checkpoint continues exactly where it stopped.
 """
 
+import math
 import sys
 
 import numpy as np
@@ -18,21 +19,70 @@ def completed_train_batches(history):
     return int(sum(row.get("train_batch_count", 0) for row in history))
 
 
-class StaircaseLR(Callback):
-    """``lr * decay ** floor(step / decay_steps)``, ``step`` counting training batches.
+def cosine_one_cycle(step, total_steps, max_lr, *, pct_start=0.3, div_factor=25.0,
+                     final_div_factor=1e4):
+    """The learning rate of a one-cycle schedule at batch ``step`` (0-based).
 
-    The TensorFlow ``exponential_decay(..., staircase=True)`` schedule of the
-    authors' code, set before every training batch. The step count is rebuilt
-    from the history when training (re)starts.
+    A cosine warm-up from ``max_lr / div_factor`` to ``max_lr`` over the first
+    ``pct_start`` of the steps, then a cosine annealing down to
+    ``max_lr / div_factor / final_div_factor``.
+
+    Examples
+    --------
+    >>> from sktags.models._callbacks import cosine_one_cycle
+    >>> round(cosine_one_cycle(0, 100, 1.0), 6), round(cosine_one_cycle(29, 100, 1.0), 6)
+    (0.04, 1.0)
+    >>> round(cosine_one_cycle(99, 100, 1.0) * 25e4, 6)
+    1.0
+    """
+    total = max(int(total_steps), 1)
+    start, peak = max_lr / div_factor, max_lr
+    final = start / final_div_factor
+    warm = max(pct_start * total - 1, 0.0)
+    step = min(max(int(step), 0), total - 1)
+    if step <= warm and warm > 0:
+        frac, lo, hi = step / warm, start, peak
+    else:
+        span = max(total - 1 - warm, 1.0)
+        frac, lo, hi = (step - warm) / span, peak, final
+    return hi + (lo - hi) * (1 + math.cos(math.pi * frac)) / 2
+
+
+class LRSchedule(Callback):
+    """A learning rate set before every training batch from the number of batches so far.
+
+    ``step`` counts training batches and is rebuilt from the history when
+    training (re)starts, so a training resumed from a checkpoint follows
+    exactly the same rates. (skorch's ``LRScheduler`` steps a torch scheduler
+    whose state would have to be checkpointed too.)
+
+    Parameters
+    ----------
+    kind : {"staircase", "one_cycle", "constant"}
+        "staircase": ``lr * decay ** floor(step / decay_steps)``, the
+        TensorFlow ``exponential_decay(..., staircase=True)`` of the authors'
+        code. "one_cycle": :func:`cosine_one_cycle` over ``total_steps``.
+        "constant": ``lr``.
+    lr : float
+    decay, decay_steps : float and int, default=1.0 and 1
+        Of "staircase".
+    total_steps : int, default=1
+        Of "one_cycle".
     """
 
-    def __init__(self, lr, decay, decay_steps):
+    def __init__(self, kind, lr, *, decay=1.0, decay_steps=1, total_steps=1):
+        self.kind = kind
         self.lr = lr
         self.decay = decay
         self.decay_steps = decay_steps
+        self.total_steps = total_steps
 
     def current_lr(self, step):
-        return self.lr * self.decay ** (step // self.decay_steps)
+        if self.kind == "staircase":
+            return self.lr * self.decay ** (step // self.decay_steps)
+        if self.kind == "one_cycle":
+            return cosine_one_cycle(step, self.total_steps, self.lr)
+        return self.lr
 
     def on_train_begin(self, net, **kwargs):
         self.step_ = completed_train_batches(net.history)
@@ -86,7 +136,7 @@ class StopTraining(KeyboardInterrupt):
     """Raised by :class:`EarlyStopping` to end training early.
 
     A ``KeyboardInterrupt`` subclass, as skorch's ``partial_fit`` ends training
-    quietly on one; :class:`~sktags.models._skorch_net.TaggerNeuralNet` tells it apart from
+    quietly on one; :class:`~sktags.models.TaggerNeuralNet` tells it apart from
     a real Ctrl-C, which it raises again.
     """
 

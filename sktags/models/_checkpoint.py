@@ -1,7 +1,7 @@
-"""Checkpoints of CNNTagger: fingerprint, locked run folder, load / restore / save.
+"""Checkpoints of the neural taggers: fingerprint, locked run folder, load / restore / save.
 
 A training with ``checkpoint_dir`` owns the folder
-``checkpoint_dir/cnntagger-<fingerprint>/`` while it runs: the folder is
+``checkpoint_dir/<tagger>-<fingerprint>/`` (``cnntagger-...``) while it runs: the folder is
 locked (a ``filelock`` lock file, ``.lock``), and a second training of the same
 model and data refuses at once with a one-line error instead of deleting the
 first one's files. The fingerprint hashes the training parameters and *all*
@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 from skorch.history import History
 
 from ..utils._atomic import atomic_path
-from ._data import release_pages
+from ._inputs import release_pages
 
 __all__ = ["Checkpoint", "describe", "fingerprint"]
 
@@ -89,14 +89,14 @@ def hash_array(h, X, *, chunk_bytes=_CHUNK_BYTES):
         hash_array(h, np.asarray(item), chunk_bytes=chunk_bytes)
 
 
-def fingerprint(params, X, Y, counts=None, groups=None):
-    """Hex digest of the training parameters and of all the data."""
+def fingerprint(params, inputs, Y, counts=None, groups=None):
+    """Hex digest of the training parameters and of all the data (``inputs``: a ModelInput)."""
     h = hashlib.sha256()
     for key in sorted(set(params) - NOT_FINGERPRINTED):
         h.update(f"{key}={describe(params[key])};".encode())
     if params.get("optimizer") == "adamw":  # the one-cycle schedule spans max_epochs
         h.update(f"max_epochs={params['max_epochs']};".encode())
-    hash_array(h, X)
+    hash_array(h, inputs.data)
     hash_array(h, np.ascontiguousarray(Y))
     if counts is not None:
         h.update(b"counts")
@@ -138,12 +138,16 @@ class Checkpoint:
         The fingerprint of the training (:func:`fingerprint`).
     config : str
         JSON text describing the parameters, written once as ``config.json``.
+
+    name : str, default="CNNTagger"
+        The tagger's class name; the run folder is ``<name lowercased>-<fingerprint>``.
     """
 
-    def __init__(self, checkpoint_dir, digest, config=""):
+    def __init__(self, checkpoint_dir, digest, config="", name="CNNTagger"):
         self.digest = digest
         self.config = config
-        self.run_dir = os.path.join(os.fspath(checkpoint_dir), f"cnntagger-{digest[:20]}")
+        self.name = name
+        self.run_dir = os.path.join(os.fspath(checkpoint_dir), f"{name.lower()}-{digest[:20]}")
         self.path = os.path.join(self.run_dir, CHECKPOINT_NAME)
         self.state = None
         self._lock = None
@@ -193,7 +197,7 @@ class Checkpoint:
             # torch's own message advises weights_only=False, which would run
             # the file's code: never pass that advice on.
             raise ValueError(
-                f"{self.path} is not a readable CNNTagger checkpoint (damaged, or not written "
+                f"{self.path} is not a readable {self.name} checkpoint (damaged, or not written "
                 f"by sktags); delete the folder {self.run_dir} to start this training over."
             ) from None
         if state.get("fingerprint") != self.digest:
@@ -211,6 +215,8 @@ class Checkpoint:
         net.module_.load_state_dict(state["module"])
         net.optimizer_.load_state_dict(state["optimizer"])
         net.history_ = History(state["history"])
+        if isinstance(net.criterion_, torch.nn.Module) and state.get("loss"):
+            net.criterion_.load_state_dict(state["loss"])  # an epoch-dependent loss
         scaler = getattr(net, "grad_scaler_", None)
         if state.get("grad_scaler") and scaler is not None and scaler.is_enabled():
             scaler.load_state_dict(state["grad_scaler"])  # precision="float16"
@@ -228,6 +234,8 @@ class Checkpoint:
             "module": _state_to_cpu(net.module_.state_dict()),
             "optimizer": net.optimizer_.state_dict(),  # serialised at once: no copy needed
             "best_module": best_state,
+            "loss": (_state_to_cpu(net.criterion_.state_dict())
+                     if isinstance(net.criterion_, torch.nn.Module) else None),
             "history": _history_json(net.history),
             "grad_scaler": (net.grad_scaler_.state_dict()
                             if getattr(net, "grad_scaler_", None) is not None

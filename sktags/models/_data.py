@@ -1,191 +1,204 @@
-"""Input validation and batch streaming for CNNTagger.
+"""The datasets of the taggers: whole inputs, random crops, windows, and their loader.
 
-Spectrogram arrays may be large ``np.memmap`` files, so nothing here makes a
-full in-memory copy: validation runs over chunks of rows, and each batch is
-read with one fancy-indexing call (sorted row indices, for locality) and
-converted to float32 on its own.
+Every dataset reads a :class:`~sktags.models._inputs.ModelInput` a batch at a
+time (``__getitems__``): ``(x, None)`` for prediction, or ``(x, (y, weight))``
+float32 tensors for training and validation, plus each sample's row index in
+X (``(y, weight, index)``) when the loss asks for it (``requires_index``).
 
-The datasets pickle a memory-mapped X as a reference to its file (see
-:mod:`sktags._mmap`), so DataLoader workers started with "forkserver" or
-"spawn" map the file again instead of receiving a copy of the data. This
-module imports only numpy and torch (scipy on demand), to keep workers lean.
+With ``crop_frames``, CNNTagger never feeds a whole clip to its network:
+
+- training reads one random crop of ``crop_frames`` frames per clip and
+  epoch; the offset is a function of ``(seed, epoch, clip)`` only, so it is
+  reproducible, different each epoch, independent of the batch order and
+  identical after resuming from a checkpoint (:func:`crop_offset`);
+- validation and prediction read the windows of :func:`window_starts`, and a
+  clip's probability (or embedding) is the mean over its windows.
+
+This module imports only numpy and torch, so DataLoader workers stay lean.
 """
-
-import mmap
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .._mmap import picklable, unwrap
 
-_CHUNK_BYTES = 16 * 2**20
+def window_starts(n_frames, crop_frames, hop):
+    """Start frames of the windows covering a clip of ``n_frames`` frames.
 
-
-def _file_mapping(X):
-    """The ``mmap`` under X when X is (a view of) a shared ``np.memmap``, else None."""
-    base = X
-    while base is not None:
-        if isinstance(base, np.memmap) and getattr(base, "_mmap", None) is not None:
-            # copy-on-write maps ("c") may hold private changes that MADV_DONTNEED would drop
-            return None if base.mode == "c" else base._mmap
-        base = getattr(base, "base", None)
-    return None
-
-
-def release_pages(X):
-    """Unmap the pages of a memmapped X that this process has read so far.
-
-    Pages read through a memory map stay mapped, and count in the process'
-    resident memory, until the kernel reclaims them: one pass over a 6 GB
-    memmap would show as 6 GB of RSS. ``MADV_DONTNEED`` drops them from this
-    process' page tables; the data stays in the page cache (and in the file),
-    so nothing is lost and a later read costs a minor page fault. A no-op for
-    in-memory arrays, copy-on-write maps, and platforms without ``madvise``.
-    """
-    mapping = _file_mapping(X)
-    if mapping is None or not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    try:
-        mapping.madvise(mmap.MADV_DONTNEED)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def check_spectrograms(X, *, name="X", check_finite=True):
-    """Validate a stack of single-channel spectrograms without copying it.
+    Windows of ``crop_frames`` frames start at 0, ``hop``, 2·``hop``, ...
+    while they fit; a last window ending at the clip's end is added when the
+    tail is not covered. A clip shorter than a window has one window at 0
+    (zero-padded when read).
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, 1, n_mels, n_frames) or (n_samples, n_mels, n_frames)
-        Real numbers (float32, float16, float64 or integers); ``np.memmap``
-        is kept as is.
-    name : str, default="X"
-    check_finite : bool, default=True
-        Scan for NaN and inf, chunk by chunk (about 16 MiB at a time).
+    n_frames, crop_frames, hop : int
 
     Returns
     -------
-    X : ndarray
-        The input itself when it is already an ndarray (memmap included).
-    input_shape : tuple of int
-        ``(1, n_mels, n_frames)``.
-    """
-    import scipy.sparse as sp
+    starts : ndarray of shape (n_windows,), int64
 
-    if sp.issparse(X):
-        raise ValueError(f"{name} must be a dense array of spectrograms, got a sparse matrix.")
-    if not isinstance(X, np.ndarray):
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        else:
-            try:
-                X = np.asarray(X)
-            except Exception as exc:
-                raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
-    if X.dtype.kind == "O":  # numbers held as Python objects: convert (an in-memory array)
-        X = X.astype(np.float64)
-    if X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
-    if X.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}.")
-    if X.ndim == 4:
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{name} must have a single channel: expected shape (n_samples, 1, n_mels, "
-                f"n_frames), got {X.shape}."
-            )
-        input_shape = tuple(int(s) for s in X.shape[1:])
-    elif X.ndim == 3:
-        input_shape = (1, int(X.shape[1]), int(X.shape[2]))
-    else:
-        hint = " Reshape your data." if X.ndim < 3 else ""
-        raise ValueError(
-            f"{name} must be a 4-D (n_samples, 1, n_mels, n_frames) or 3-D (n_samples, n_mels, "
-            f"n_frames) array of spectrograms, got an array of shape {X.shape}.{hint}"
-        )
-    if X.shape[0] == 0 or min(input_shape) == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}).")
-    if check_finite and X.dtype.kind == "f":
-        row_bytes = max(1, X.itemsize * int(np.prod(X.shape[1:])))
-        step = max(1, _CHUNK_BYTES // row_bytes)
-        for start in range(0, X.shape[0], step):
-            chunk = X[start:start + step]
-            finite = np.isfinite(chunk).reshape(chunk.shape[0], -1).all(axis=1)
-            release_pages(X)
-            if not finite.all():
-                row = start + int(np.flatnonzero(~finite)[0])
-                raise ValueError(f"{name} contains NaN or inf in sample {row}.")
-    return X, input_shape
+    Examples
+    --------
+    >>> from sktags.models._data import window_starts
+    >>> window_starts(10, 4, 3).tolist()
+    [0, 3, 6]
+    >>> window_starts(11, 4, 3).tolist()
+    [0, 3, 6, 7]
+    >>> window_starts(3, 4, 2).tolist()
+    [0]
+    """
+    n, c, hop = int(n_frames), int(crop_frames), int(hop)
+    if c < 1 or hop < 1:
+        name, value = ("crop_frames", c) if c < 1 else ("crop_hop", hop)
+        raise ValueError(f"{name} must be a positive number of frames, got {value}.")
+    if n <= c:
+        return np.zeros(1, dtype=np.int64)
+    starts = np.arange(0, n - c + 1, hop, dtype=np.int64)
+    if starts[-1] + c < n:
+        starts = np.append(starts, n - c)
+    return starts
+
+
+def crop_offset(n_frames, crop_frames, seed, epoch, clip):
+    """Random start of the training crop of clip ``clip`` in epoch ``epoch``.
+
+    Uniform over ``0 .. n_frames - crop_frames`` (0 for a shorter clip),
+    drawn from ``np.random.default_rng([seed, epoch, clip])``.
+    """
+    span = int(n_frames) - int(crop_frames)
+    if span <= 0:
+        return 0
+    return int(np.random.default_rng([int(seed), int(epoch), int(clip)]).integers(0, span + 1))
 
 
 class BatchDataset(Dataset):
-    """A dataset read a batch at a time: ``__getitems__(positions)`` is the real read.
+    """Rows ``indices`` of an input, read a batch at a time; one item is a batch of one.
 
-    Subclasses implement ``__getitems__`` returning ``(x, None)`` or ``(x,
-    (y, weight))`` tensors for a batch, with :meth:`targets` for the labels;
-    one item is a batch of one.
+    Parameters
+    ----------
+    inputs : ModelInput
+    indices : array-like of int
+        Rows of the input in this dataset.
+    Y, W : ndarray of shape (n_samples, n_labels) or None
+        Targets and confidence weights of *all* rows (indexed by row).
+    with_index : bool, default=False
+        Also give each row's index, for losses with ``requires_index``.
     """
 
-    def targets(self, rows):
-        """``(y, weight)`` float32 tensors of ``rows``, or None without labels."""
-        if self.Y is None:
-            return None
-        return (torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32)),
-                torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32)))
-
-    def __getitem__(self, position):
-        xb, target = self.__getitems__([position])
-        if target is None:
-            return xb[0], None
-        return xb[0], (target[0][0], target[1][0])
-
-
-class SpectrogramDataset(BatchDataset):
-    """Rows ``indices`` of X, with optional targets and weights, read batch by batch.
-
-    ``__getitems__`` (used by torch's DataLoader) returns a whole batch:
-    ``(x, (y, w))`` during training or ``(x, None)`` for prediction, with
-    ``x`` a float32 tensor of shape (batch, 1, n_mels, n_frames).
-    """
-
-    def __init__(self, X, indices, Y=None, W=None):
-        self._X = picklable(X)
+    def __init__(self, inputs, indices, Y=None, W=None, *, with_index=False):
+        self.inputs = inputs
         self.indices = np.asarray(indices, dtype=np.intp)
         self.Y = Y
         self.W = W
-        self.input_shape = (1, *X.shape[-2:])
-
-    @property
-    def X(self):
-        """The spectrograms (mapped again from their file in a worker process)."""
-        return unwrap(self._X)
+        self.with_index = with_index
 
     def __len__(self):
         return len(self.indices)
 
-    def _read(self, rows):
-        # The batch handed to torch must be a fresh, writable array: a view
-        # of a read-only memmap would make torch.from_numpy warn, and a view
-        # of an in-memory X would share the caller's memory. Only the batch
-        # is ever copied, and only once.
-        n = len(rows)
-        if n and rows[-1] - rows[0] == n - 1:  # contiguous: a view, copied here
-            xb = np.array(self.X[rows[0]:rows[-1] + 1], dtype=np.float32, order="C")
-        else:  # fancy indexing already returns a fresh array: convert only if needed
-            xb = np.asarray(self.X[rows], dtype=np.float32, order="C")
-        xb = xb.reshape(n, *self.input_shape)
-        release_pages(self.X)
-        return torch.from_numpy(xb)
+    def targets(self, rows):
+        """``(y, weight)`` (and ``index``) tensors of ``rows``, or None without labels."""
+        if self.Y is None:
+            return None
+        out = (torch.from_numpy(np.ascontiguousarray(self.Y[rows], dtype=np.float32)),
+               torch.from_numpy(np.ascontiguousarray(self.W[rows], dtype=np.float32)))
+        if self.with_index:
+            out += (torch.from_numpy(np.asarray(rows, dtype=np.int64)),)
+        return out
+
+    def __getitem__(self, position):
+        xb, target = self.__getitems__([position])
+        return xb[0], None if target is None else tuple(t[0] for t in target)
+
+
+class WholeDataset(BatchDataset):
+    """Whole samples: x of shape (batch, \\*sample_shape), read in sorted row order."""
 
     def __getitems__(self, positions):
         rows = np.sort(self.indices[np.asarray(positions, dtype=np.intp)])
-        return self._read(rows), self.targets(rows)
+        return self.inputs.read_rows(rows), self.targets(rows)
 
 
-def _passthrough(batch):
-    """collate_fn: batches come ready-made from ``SpectrogramDataset.__getitems__``."""
-    return batch
+class CropDataset(BatchDataset):
+    """One random crop per clip and epoch, with its targets and weights (training).
+
+    Items are encoded as ``epoch * len(self) + position`` by
+    :meth:`batch_sampler` (so that DataLoader workers, which hold a copy of
+    the dataset, know the epoch); x has shape (batch, 1, n_mels, crop_frames).
+    """
+
+    def __init__(self, inputs, indices, crop_frames, seed, Y, W, *, with_index=False):
+        super().__init__(inputs, indices, Y, W, with_index=with_index)
+        self.crop_frames = int(crop_frames)
+        self.seed = int(seed)
+
+    def batch_sampler(self, sampler, epoch_source):
+        """Wrap a batch sampler of positions so that each item carries the epoch."""
+        return _EpochTagged(sampler, len(self), epoch_source)
+
+    def __getitems__(self, items):
+        epochs, positions = np.divmod(np.asarray(items, dtype=np.int64), max(len(self), 1))
+        rows = self.indices[positions]
+        c, inputs = self.crop_frames, self.inputs
+        xb = np.empty((len(rows), 1, inputs.n_mels, c), dtype=np.float32)
+        for k, (row, epoch) in enumerate(zip(rows, epochs)):
+            start = crop_offset(inputs.lengths[row], c, self.seed, epoch, row)
+            xb[k, 0] = inputs.read(row, start, start + c)
+        return torch.from_numpy(xb), self.targets(rows)
+
+
+class _EpochTagged:
+    def __init__(self, sampler, n, epoch_source):
+        self.sampler, self.n, self.epoch_source = sampler, int(n), epoch_source
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def __iter__(self):
+        offset = int(self.epoch_source()) * self.n
+        for batch in self.sampler:
+            yield [offset + int(p) for p in batch]
+
+
+class WindowDataset(BatchDataset):
+    """All windows of the clips ``indices``, in order (validation and prediction).
+
+    ``clip_of`` (n_windows,) gives each window's position in ``indices`` and
+    ``starts`` its start frame. With Y and W, each window carries its clip's
+    targets and weights.
+    """
+
+    def __init__(self, inputs, indices, crop_frames, hop, Y=None, W=None):
+        super().__init__(inputs, indices, Y, W)
+        self.crop_frames = int(crop_frames)
+        per_clip = [window_starts(inputs.lengths[r], crop_frames, hop) for r in self.indices]
+        self.counts = np.array([len(s) for s in per_clip], dtype=np.intp)
+        self.starts = np.concatenate(per_clip) if per_clip else np.zeros(0, dtype=np.int64)
+        self.clip_of = np.repeat(np.arange(len(self.indices)), self.counts)
+
+    def __len__(self):
+        return len(self.starts)
+
+    def __getitems__(self, positions):
+        positions = np.asarray(positions, dtype=np.intp)
+        rows = self.indices[self.clip_of[positions]]
+        c, inputs = self.crop_frames, self.inputs
+        xb = np.empty((len(rows), 1, inputs.n_mels, c), dtype=np.float32)
+        for k, (row, start) in enumerate(zip(rows, self.starts[positions])):
+            xb[k, 0] = inputs.read(row, int(start), int(start) + c)
+        return torch.from_numpy(xb), self.targets(rows)
+
+    def clip_means(self, values):
+        """Mean of per-window ``values`` (n_windows, d) over each clip -> (n_clips, d)."""
+        values = np.asarray(values)
+        sums = np.zeros((len(self.indices), values.shape[1]), dtype=np.float64)
+        np.add.at(sums, self.clip_of, values)
+        return sums / self.counts[:, None]
+
+    def split(self, values):
+        """Per-window ``values`` split by clip: a list of (starts, values) pairs."""
+        bounds = np.cumsum(self.counts)[:-1]
+        return list(zip(np.split(self.starts, bounds), np.split(values, bounds)))
 
 
 class EpochBatchSampler:
@@ -197,17 +210,14 @@ class EpochBatchSampler:
     """
 
     def __init__(self, n, batch_size, seed, epoch_source):
-        self.n = int(n)
-        self.batch_size = int(batch_size)
-        self.seed = int(seed)
+        self.n, self.batch_size, self.seed = int(n), int(batch_size), int(seed)
         self.epoch_source = epoch_source
 
     def __len__(self):
         return -(-self.n // self.batch_size)
 
     def __iter__(self):
-        rng = np.random.default_rng([self.seed, int(self.epoch_source())])
-        order = rng.permutation(self.n)
+        order = np.random.default_rng([self.seed, int(self.epoch_source())]).permutation(self.n)
         for start in range(0, self.n, self.batch_size):
             yield order[start:start + self.batch_size].tolist()
 
@@ -216,8 +226,7 @@ class SequentialBatchSampler:
     """Consecutive batches in the dataset's order (validation and prediction)."""
 
     def __init__(self, n, batch_size):
-        self.n = int(n)
-        self.batch_size = int(batch_size)
+        self.n, self.batch_size = int(n), int(batch_size)
 
     def __len__(self):
         return -(-self.n // self.batch_size)
@@ -227,41 +236,87 @@ class SequentialBatchSampler:
             yield list(range(start, min(start + self.batch_size, self.n)))
 
 
+def _passthrough(batch):
+    """collate_fn: batches come ready-made from ``__getitems__``."""
+    return batch
+
+
 def make_loader(dataset, batch_sampler, *, num_workers=0, pin_memory=False, seed=0,
                 multiprocessing_context=None, prefetch_factor=None):
     """A DataLoader that fetches whole batches with ``__getitems__``.
 
-    Parameters
-    ----------
-    dataset : SpectrogramDataset, or a crop or window dataset of _windows.py
-    batch_sampler : iterable of lists of positions
-    num_workers : int, default=0
-        Worker processes (kept alive across epochs when the loader is reused).
-    pin_memory : bool, default=False
-        Pin batches (inputs, labels and weights) for non-blocking copies to a
-        CUDA device; use it only with CUDA.
-    seed : int, default=0
-    multiprocessing_context : str or None, default=None
-        Start method of the workers ("fork", "forkserver", "spawn"); None
-        uses Python's default. Memory-mapped data is never copied into the
-        workers, whatever the method.
-    prefetch_factor : int or None, default=None
-        Batches loaded in advance by each worker (torch's default 2 when None).
+    ``num_workers`` worker processes are kept alive across epochs when the
+    loader is reused; ``pin_memory`` pins batches for non-blocking copies to
+    a CUDA device; ``multiprocessing_context`` is the workers' start method
+    (None: Python's default; memory-mapped data is never copied into them);
+    ``prefetch_factor`` is torch's (2 when None).
     """
     generator = torch.Generator()
     generator.manual_seed(int(seed))
-    workers = int(num_workers)
     extra = {}
-    if workers > 0:
+    if int(num_workers) > 0:
         extra = dict(persistent_workers=True, multiprocessing_context=multiprocessing_context,
                      prefetch_factor=prefetch_factor)
-    return DataLoader(
-        dataset,
-        batch_sampler=batch_sampler,
-        collate_fn=_passthrough,
-        num_workers=workers,
-        pin_memory=bool(pin_memory),
-        generator=generator,
-        **extra,
-    )
+    return DataLoader(dataset, batch_sampler=batch_sampler, collate_fn=_passthrough,
+                      num_workers=int(num_workers), pin_memory=bool(pin_memory),
+                      generator=generator, **extra)
 
+
+class _MuxDataset(Dataset):
+    """Several datasets behind one DataLoader; items are ``(dataset, item)`` pairs."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+    def __getitems__(self, items):
+        return self.datasets[items[0][0]].__getitems__([item for _, item in items])
+
+
+class _MuxSampler:
+    """The batches of the active one of several batch samplers, tagged with its number."""
+
+    def __init__(self, samplers):
+        self.samplers = list(samplers)
+        self.active = 0
+
+    def __len__(self):
+        return len(self.samplers[self.active])
+
+    def __iter__(self):
+        k = self.active
+        for batch in self.samplers[k]:
+            yield [(k, item) for item in batch]
+
+
+class _LoaderView:
+    """Iterates one dataset of a :class:`SharedLoader`."""
+
+    def __init__(self, shared, k):
+        self.shared, self.k = shared, k
+
+    def __len__(self):
+        return len(self.shared.sampler.samplers[self.k])
+
+    def __iter__(self):
+        self.shared.sampler.active = self.k  # read when the loader starts a pass
+        return iter(self.shared.loader)
+
+
+class SharedLoader:
+    """One DataLoader, and one pool of persistent workers, for several datasets.
+
+    Training and validation passes alternate; with a loader each, the idle
+    workers of one would stay alive while the other's run, doubling what the
+    workers cost. ``view(k)`` iterates dataset k with batch sampler k; the
+    keyword arguments go to :func:`make_loader`.
+    """
+
+    def __init__(self, datasets, samplers, **kwargs):
+        self.sampler = _MuxSampler(samplers)
+        self.loader = make_loader(_MuxDataset(datasets), self.sampler, **kwargs)
+
+    def view(self, k):
+        return _LoaderView(self, k)

@@ -1,8 +1,10 @@
-"""CNNTagger's networks: the paper's C4 (Ibrahim et al. 2020, 4.1) and a short-chunk CNN."""
+"""The taggers' torch networks: the paper's C4 (Ibrahim et al. 2020, 4.1), a short-chunk CNN,
+and the linear or MLP head of the embedding tagger. All return logits."""
 
+import torch
 from torch import nn
 
-__all__ = ["Ibrahim2020CNN", "ShortChunkCNN", "TaggerCNN", "conv_output_shape"]
+__all__ = ["EmbeddingHead", "Ibrahim2020CNN", "ShortChunkCNN", "conv_output_shape"]
 
 
 def conv_output_shape(n_mels, n_frames, n_blocks=4):
@@ -110,10 +112,6 @@ class Ibrahim2020CNN(nn.Module):
         return self.classifier(self.features(self.input_norm(x)))
 
 
-#: Former name of :class:`Ibrahim2020CNN`, kept so that old pickles load.
-TaggerCNN = Ibrahim2020CNN
-
-
 class ShortChunkCNN(nn.Module):
     """A short-chunk CNN for crops of a few seconds (after Won et al., ISMIR 2020).
 
@@ -196,3 +194,52 @@ class ShortChunkCNN(nn.Module):
     def forward(self, x):
         """Logits of shape (batch, n_labels) for x of shape (batch, 1, n_mels, n_frames)."""
         return self.head(self.dropout(self.embed(x)))
+
+
+class EmbeddingHead(nn.Module):
+    """Standardisation, then a linear layer or an MLP: fixed-length vectors to logits.
+
+    ``(x - mean) / scale``, then for each entry of ``hidden_units`` a block
+    [linear, ReLU, dropout], then a linear layer with one logit per label.
+    ``mean`` and ``scale`` are buffers (saved with the weights).
+
+    Parameters
+    ----------
+    n_features : int
+        Length of the input vectors.
+    n_labels : int
+        Number of output logits (tags).
+    hidden_units : tuple of int, default=()
+        Widths of the hidden layers; () is a linear model.
+    dropout : float, default=0.0
+        Drop probability after each hidden layer.
+    mean, scale : array-like of shape (n_features,) or None, default=None
+        Standardisation of the inputs; None is 0 and 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sktags.models._networks import EmbeddingHead
+    >>> head = EmbeddingHead(n_features=5, n_labels=3, hidden_units=(8,))
+    >>> head(torch.zeros(2, 5)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features, n_labels, *, hidden_units=(), dropout=0.0, mean=None,
+                 scale=None):
+        super().__init__()
+        n = int(n_features)
+        self.register_buffer("mean", torch.zeros(n) if mean is None
+                             else torch.as_tensor(mean, dtype=torch.float32).reshape(n))
+        self.register_buffer("scale", torch.ones(n) if scale is None
+                             else torch.as_tensor(scale, dtype=torch.float32).reshape(n))
+        layers, width = [], n
+        for units in hidden_units:
+            layers += [nn.Linear(width, int(units)), nn.ReLU(), nn.Dropout(float(dropout))]
+            width = int(units)
+        layers.append(nn.Linear(width, int(n_labels)))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        """Logits of shape (batch, n_labels) for x of shape (batch, n_features)."""
+        return self.layers((x - self.mean) / self.scale)

@@ -37,12 +37,14 @@ FORMAT_VERSION = 1
 # The classes a model file may name, and nothing else.
 _CLASSES = {
     "CNNTagger": "sktags.models",
+    "EmbeddingTagger": "sktags.models",
     "ContextWeightEstimator": "sktags.weighting",
     "MelSpectrogramTransformer": "sktags.features",
     "Pipeline": "sklearn.pipeline",
 }
 # Parameters used only while training, which a saved model does not keep.
-_TRAINING_ONLY = {"CNNTagger": {"callbacks"}}
+_TRAINING_ONLY = {"CNNTagger": {"callbacks"}, "EmbeddingTagger": {"callbacks"}}
+_NEURAL = ("CNNTagger", "EmbeddingTagger")
 
 
 class _Writer:
@@ -81,9 +83,9 @@ class _Writer:
         kind = type(est).__name__
         params = est.get_params(deep=False)
         if kind == "CNNTagger" and params["module"] is not None and not isinstance(
-                params["module"], str):
+                params["module"], str) or not isinstance(params.get("loss", ""), str):
             raise ValueError(
-                f"cannot save {where}: its module {params['module']!r} is custom code, which "
+                f"cannot save {where}: its module or loss is custom code, which "
                 "this format does not store; use pickle or joblib (and load only trusted files).")
         for name in _TRAINING_ONLY.get(kind, ()):
             params[name] = None
@@ -96,7 +98,7 @@ class _Writer:
             if key in params or key.startswith("__") or not (key.endswith("_")
                                                              or key.startswith("_")):
                 continue
-            if kind == "CNNTagger" and key == "net_":
+            if kind in _NEURAL and key == "net_":
                 out["net"] = self.net(value)
                 continue
             try:
@@ -167,6 +169,7 @@ class _Reader:
     def __init__(self, archive, path):
         self.archive = archive
         self.path = path
+        self.version = "?"
 
     def read(self, name):
         try:
@@ -200,16 +203,21 @@ class _Reader:
             raise ValueError(f"{self.path} names the class {kind!r}, which sktags model files "
                              "may not contain.")
         cls = getattr(importlib.import_module(_CLASSES[kind]), kind)
-        est = cls(**{k: self.decode(v) for k, v in spec["params"].items()})
-        for key, value in spec["fitted"].items():
-            setattr(est, key, self.decode(value))
-        if "net" in spec:
-            self.rebuild_net(est, spec["net"])
+        try:
+            est = cls(**{k: self.decode(v) for k, v in spec["params"].items()})
+            for key, value in spec["fitted"].items():
+                setattr(est, key, self.decode(value))
+            if "net" in spec:
+                self.rebuild_net(est, spec["net"])
+        except (TypeError, AttributeError, RuntimeError) as exc:
+            raise ValueError(f"{self.path} holds a {kind} of sktags {self.version}, which sktags "
+                             f"{__version__} cannot read ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}); train it again."
+                             ) from None
         return est
 
     def rebuild_net(self, est, spec):
-        from . import _training
-        from ._validation import resolve_device
+        from ._training import resolve_device
 
         try:
             device = resolve_device(est.device_)
@@ -217,7 +225,7 @@ class _Reader:
             device = "cpu"
         state = torch.load(io.BytesIO(self.read(spec["weights"])), map_location="cpu",
                            weights_only=True)
-        net = _training.make_net(est, tuple(est.input_shape_), est.n_labels_, device, est.seed_)
+        net = est._make_net(est.n_labels_, device, est.seed_)
         with torch.random.fork_rng(devices=[]):  # initialisation draws random numbers
             net.initialize()
         net.module_.load_state_dict(state)
@@ -266,6 +274,7 @@ def load_model(path):
         if manifest.get("format_version", 0) > FORMAT_VERSION:
             raise ValueError(f"{path} was written by a newer sktags "
                              f"({manifest.get('sktags_version')}); upgrade sktags to load it.")
+        reader.version = manifest.get("sktags_version", "?")
         try:
             estimator = reader.decode(manifest["estimator"])
             metadata = reader.decode(manifest.get("metadata"))
