@@ -29,6 +29,7 @@ from skorch.history import History
 
 from .._version import __version__
 from ..utils._atomic import atomic_path
+from ..utils._zipread import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
 
 __all__ = ["load_model", "save_model"]
 
@@ -40,6 +41,12 @@ _CLASSES = {
     "ContextWeightEstimator": "sktags.weighting",
     "MelSpectrogramTransformer": "sktags.features",
     "Pipeline": "sklearn.pipeline",
+}
+# Types of the fitted attributes that prediction reads (checked when present).
+_FITTED_TYPES = {
+    "outputs_2d_": bool, "n_labels_": int, "seed_": int, "device_": str,
+    "input_shape_": tuple, "window_": (tuple, type(None)), "classes_": (list, np.ndarray),
+    "thresholds_": np.ndarray, "n_features_in_": int, "weighting_": (object, type(None)),
 }
 # Parameters used only while training, which a saved model does not keep.
 _TRAINING_ONLY = {"CNNTagger": {"callbacks"}}
@@ -163,71 +170,142 @@ def save_model(path, estimator, *, metadata=None):
                 archive.writestr(name, data)
 
 
-class _Reader:
-    def __init__(self, archive, path):
-        self.archive = archive
-        self.path = path
+#: Limits a model file must keep before anything in it is read: the size of
+#: any member and of all members uncompressed (from the zip's central directory,
+#: and again while inflating), of the manifest, its number of members and the
+#: nesting depth of its JSON.
+MAX_MEMBER_BYTES = 512 * 2**20
+MAX_TOTAL_BYTES = 1024 * 2**20
+MAX_MANIFEST_BYTES = 16 * 2**20
+MAX_MEMBERS = 10_000
+MAX_DEPTH = 64
 
-    def read(self, name):
-        try:
-            return self.archive.read(name)
-        except KeyError:
-            raise ValueError(f"{self.path} is damaged: {name} is missing.") from None
+
+class _Reader(BoundedZip):
+    def __init__(self, archive, path):
+        super().__init__(archive, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES,
+                         max_members=MAX_MEMBERS)
+        self.path = path
 
     def decode(self, value):
         if isinstance(value, list):
             return [self.decode(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if "__tuple__" in value:
+        if len(value) == 1 and isinstance(value.get("__tuple__"), list):
             return tuple(self.decode(v) for v in value["__tuple__"])
-        if "__dict__" in value:
-            return {self.decode(k): self.decode(v) for k, v in value["__dict__"]}
-        if "__ndarray__" in value:
-            return np.load(io.BytesIO(self.read(value["__ndarray__"])), allow_pickle=False)
-        if "__objects__" in value:
-            flat = np.empty(int(np.prod(value["shape"])), dtype=object)
-            flat[:] = list(np.asarray(self.decode(value["__objects__"]),
-                                      dtype=object).reshape(-1))
-            return flat.reshape(value["shape"])
+        if len(value) == 1 and isinstance(value.get("__dict__"), list):
+            pairs = value["__dict__"]
+            if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise DamagedArchive("a dict entry is not a list of [key, value] pairs")
+            return {self.decode(k): self.decode(v) for k, v in pairs}
+        if len(value) == 1 and "__ndarray__" in value:
+            return self.array(value["__ndarray__"])
+        if set(value) == {"__objects__", "shape"}:
+            shape, items = value["shape"], self.decode(value["__objects__"])
+            if not (isinstance(shape, list) and all(
+                    type(n) is int and n >= 0 for n in shape) and isinstance(items, list)):
+                raise DamagedArchive("an object array has no valid shape")
+            flat = np.asarray(items, dtype=object).reshape(-1)
+            if flat.size != int(np.prod(shape, dtype=object)):
+                raise DamagedArchive(f"an object array of shape {shape} holds {flat.size} items")
+            return flat.reshape(shape)
         if "__estimator__" in value:
             return self.estimator(value)
-        raise ValueError(f"{self.path} is damaged: unknown entry {sorted(value)}.")
+        raise DamagedArchive(f"unknown entry {sorted(map(str, value))[:5]}")
 
     def estimator(self, spec):
         kind = spec["__estimator__"]
-        if kind not in _CLASSES:
-            raise ValueError(f"{self.path} names the class {kind!r}, which sktags model files "
-                             "may not contain.")
+        if not isinstance(kind, str) or kind not in _CLASSES:
+            raise ValueError(f"{self.path} names the class {str(kind)[:80]!r}, which sktags "
+                             "model files may not contain.")
+        if not (isinstance(spec.get("params"), dict) and isinstance(spec.get("fitted"), dict)):
+            raise DamagedArchive(f"the {kind} entry lacks its params or fitted attributes")
         cls = getattr(importlib.import_module(_CLASSES[kind]), kind)
         est = cls(**{k: self.decode(v) for k, v in spec["params"].items()})
+        est._validate_params()  # parameters of the wrong type are a damaged file
         for key, value in spec["fitted"].items():
-            setattr(est, key, self.decode(value))
-        if "net" in spec:
+            if not (isinstance(key, str) and key.isidentifier() and not key.startswith("__")
+                    and (key.endswith("_") or key.startswith("_"))
+                    and not hasattr(cls, key)):
+                raise DamagedArchive(f"the {kind} entry holds the attribute {str(key)[:80]!r}, "
+                               "which is not a fitted attribute")
+            value = self.decode(value)
+            wanted = _FITTED_TYPES.get(key, object)
+            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+                raise DamagedArchive(f"the {kind} attribute {key} is a {type(value).__name__}")
+            setattr(est, key, value)
+        if kind == "CNNTagger":
+            if not isinstance(spec.get("net"), dict):
+                raise DamagedArchive("the CNNTagger entry lacks its network")
             self.rebuild_net(est, spec["net"])
+        elif "net" in spec:
+            raise DamagedArchive(f"the {kind} entry holds a network")
         return est
+
+    def weights(self, name):
+        try:
+            state = torch.load(io.BytesIO(self.read(name)), map_location="cpu",
+                               weights_only=True)
+        except DamagedArchive:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever torch refuses, with its reason
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise DamagedArchive(f"{name} is not a weights file that torch.load(weights_only=True) "
+                           f"accepts ({one_line(first or type(exc).__name__)})") from None
+        if not (isinstance(state, dict) and all(isinstance(k, str) and isinstance(
+                v, torch.Tensor) for k, v in state.items())):
+            raise DamagedArchive(f"{name} does not hold a dict of named tensors")
+        for key, tensor in state.items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise DamagedArchive(f"{name} holds non-finite weights (NaN or infinity in {key})")
+        return state
 
     def rebuild_net(self, est, spec):
         from . import _training
         from ._validation import resolve_device
 
+        state = self.weights(spec.get("weights"))
+        shape = est.__dict__.get("input_shape_")
+        if not (isinstance(shape, (list, tuple)) and len(shape) == 3 and all(
+                type(n) is int and 0 < n <= 2**20 for n in shape)) or not (
+                type(est.__dict__.get("n_labels_")) is int and 0 < est.n_labels_ <= 2**20):
+            raise DamagedArchive("the CNNTagger's input_shape_ or n_labels_ is not valid")
         try:
             device = resolve_device(est.device_)
-        except ValueError:  # trained on a device this machine lacks
+        except (ValueError, TypeError, AttributeError):  # a device this machine lacks
             device = "cpu"
-        state = torch.load(io.BytesIO(self.read(spec["weights"])), map_location="cpu",
-                           weights_only=True)
-        net = _training.make_net(est, tuple(est.input_shape_), est.n_labels_, device, est.seed_)
+        net = _training.make_net(est, tuple(shape), est.n_labels_, device, est.seed_)
+        with torch.device("meta"):  # the network's shapes, without allocating it
+            probe = net.module(**net.get_params_for("module")).state_dict()
+        expected = {k: tuple(v.shape) for k, v in probe.items()}
+        got = {k: tuple(v.shape) for k, v in state.items()}
+        if expected != got:
+            diff = sorted(set(expected) ^ set(got)) or [
+                k for k in expected if expected[k] != got[k]]
+            raise DamagedArchive(f"{spec['weights']} does not fit the network its parameters "
+                           f"describe (first difference: {diff[0]})")
         with torch.random.fork_rng(devices=[]):  # initialisation draws random numbers
             net.initialize()
         net.module_.load_state_dict(state)
-        net.history_ = History(self.decode(spec["history"]))
+        history = self.decode(spec.get("history"))
+        if not isinstance(history, list):
+            raise DamagedArchive("the network's history is not a list")
+        net.history_ = History(history)
         est.net_ = net
         est.device_ = device
 
 
 def load_model(path):
     """Load a model written by :func:`save_model`; no code in the file runs.
+
+    A model file from someone else is read defensively: the zip's sizes are
+    checked before anything is inflated (at most :data:`MAX_MEMBER_BYTES`
+    per member, :data:`MAX_TOTAL_BYTES` in all, and never past a member's
+    declared size), the header of every ``.npy`` member before its data,
+    the JSON's depth (at most :data:`MAX_DEPTH`), the parameters against the
+    estimators' constraints and the weights' shapes against the network
+    before it is built. Non-finite weights make a damaged file.
 
     Parameters
     ----------
@@ -244,31 +322,79 @@ def load_model(path):
     Raises
     ------
     ValueError
-        When the file is not an sktags model file (a pickle or joblib file,
-        for instance), or is damaged. Its content is never executed.
+        One line naming the file and what is wrong: it is not an sktags
+        model file (a pickle or joblib file, for instance), it is damaged,
+        hostile or over the limits above, or it was written in another
+        format version (the message names it). Its content is never executed.
     """
     path = os.fspath(path)
+    try:
+        return _load(path)
+    except DamagedArchive as exc:
+        raise ValueError(f"{path} is a damaged sktags model file: {exc}.") from None
+    except ValueError as exc:
+        if str(exc).startswith(path):
+            raise
+        raise ValueError(f"{path} is a damaged sktags model file: {one_line(exc)}") from None
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, MemoryError,
+            OverflowError, RuntimeError) as exc:
+        raise ValueError(f"{path} is a damaged sktags model file: "
+                         f"{type(exc).__name__} {one_line(exc)}") from None
+
+
+def _load(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{path} is not an sktags model file (a zip with manifest.json); pickle and joblib "
             "files are refused because loading them can run code.")
-    with zipfile.ZipFile(path) as archive:
+    with open_zip(path) as archive:
         reader = _Reader(archive, path)
+        if "manifest.json" not in reader.infos:
+            raise ValueError(f"{path} is not an sktags model file (no manifest.json).")
         try:
-            manifest = json.loads(reader.read("manifest.json"))
+            manifest = json.loads(reader.read("manifest.json", MAX_MANIFEST_BYTES))
         except (ValueError, UnicodeDecodeError) as exc:
-            if "is damaged" in str(exc):
-                raise ValueError(f"{path} is not an sktags model file (no manifest.json).") \
-                    from None
-            raise ValueError(f"{path} is damaged: its manifest.json is not JSON.") from None
+            raise DamagedArchive(f"its manifest.json is not JSON ({one_line(exc)})") from None
+        except RecursionError:
+            raise DamagedArchive(f"its JSON is nested more than {MAX_DEPTH} levels deep") from None
+        check_depth(manifest, MAX_DEPTH)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ValueError(f"{path} is not an sktags model file (unknown manifest).")
-        if manifest.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{path} was written by a newer sktags "
-                             f"({manifest.get('sktags_version')}); upgrade sktags to load it.")
-        try:
-            estimator = reader.decode(manifest["estimator"])
-            metadata = reader.decode(manifest.get("metadata"))
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"{path} is damaged: {type(exc).__name__} {exc}.") from None
+        _check_version(manifest, path)
+        if "estimator" not in manifest:
+            raise DamagedArchive("its manifest has no estimator")
+        estimator = reader.decode(manifest["estimator"])
+        if type(estimator).__name__ not in _CLASSES:
+            raise DamagedArchive("its estimator entry is not an estimator")
+        metadata = reader.decode(manifest.get("metadata"))
+    _self_test(estimator)
     return estimator, metadata
+
+
+def _self_test(estimator):
+    """Predict one all-zero input: fitted attributes of the wrong type are a damaged file."""
+    tagger = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if not hasattr(tagger, "net_"):
+        return
+    try:
+        with torch.random.fork_rng(devices=[]):
+            proba = tagger.predict_proba(np.zeros((1, *tagger.input_shape_), np.float32))
+        ok = bool(np.isfinite(np.asarray(proba, dtype=float)).all())
+    except Exception as exc:  # noqa: BLE001 - any failure here means a damaged file
+        raise DamagedArchive(f"the loaded tagger cannot predict ({one_line(exc)})") from None
+    if not ok:
+        raise DamagedArchive("the loaded tagger predicts non-finite probabilities")
+
+
+def _check_version(manifest, path):
+    version, by = manifest.get("format_version"), manifest.get("sktags_version")
+    by = f"sktags {by}" if isinstance(by, str) and len(by) < 40 else "another sktags"
+    if type(version) is not int:
+        raise DamagedArchive(f"its format_version is {json.dumps(version)[:40]}, not an integer")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} is in model-file format {version}, written by {by}; this "
+                         f"sktags reads format {FORMAT_VERSION}: upgrade sktags to load it.")
+    if version < FORMAT_VERSION:
+        raise ValueError(f"{path} is in model-file format {version}, written by {by}; this "
+                         f"sktags reads format {FORMAT_VERSION} only: load it with that "
+                         "sktags and retrain, or re-save it there.")
