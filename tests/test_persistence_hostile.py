@@ -169,6 +169,13 @@ def test_fitted_attribute_shadowing_a_method_is_refused(model, tmp_path):
     refused(path, "not a fitted attribute")
 
 
+def test_crop_larger_than_the_window_limit_is_refused_at_load(model, tmp_path):
+    _, members, _, _ = model
+    path = rezip(tmp_path / "m.sktags", with_manifest(
+        members, lambda m: m["estimator"]["params"].update(crop_frames=10**9)))
+    refused(path, r"crop_frames=1000000000 frames is over the limit of 65536 frames")
+
+
 # --------------------------------------------------------------------- fuzzing
 def _paths(value, prefix=()):
     yield prefix

@@ -28,6 +28,7 @@ import torch
 from skorch.history import History
 
 from .._version import __version__
+from ..features._limits import check_window
 from ..utils._atomic import atomic_path
 from ..utils._zipread import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
 
@@ -43,11 +44,9 @@ _CLASSES = {
     "Pipeline": "sklearn.pipeline",
 }
 # Types of the fitted attributes that prediction reads (checked when present).
-_FITTED_TYPES = {
-    "outputs_2d_": bool, "n_labels_": int, "seed_": int, "device_": str,
-    "input_shape_": tuple, "window_": (tuple, type(None)), "classes_": (list, np.ndarray),
-    "thresholds_": np.ndarray, "n_features_in_": int, "weighting_": (object, type(None)),
-}
+_FITTED_TYPES = {"outputs_2d_": bool, "n_labels_": int, "seed_": int, "device_": str,
+                 "input_shape_": tuple, "window_": (tuple, type(None)), "n_features_in_": int,
+                 "classes_": (list, np.ndarray), "thresholds_": np.ndarray}
 # Parameters used only while training, which a saved model does not keep.
 _TRAINING_ONLY = {"CNNTagger": {"callbacks"}}
 
@@ -170,10 +169,8 @@ def save_model(path, estimator, *, metadata=None):
                 archive.writestr(name, data)
 
 
-#: Limits a model file must keep before anything in it is read: the size of
-#: any member and of all members uncompressed (from the zip's central directory,
-#: and again while inflating), of the manifest, its number of members and the
-#: nesting depth of its JSON.
+#: Limits checked before anything is read (sizes uncompressed, from the zip's
+#: central directory and again while inflating; the JSON's nesting depth).
 MAX_MEMBER_BYTES = 512 * 2**20
 MAX_TOTAL_BYTES = 1024 * 2**20
 MAX_MANIFEST_BYTES = 16 * 2**20
@@ -271,6 +268,9 @@ class _Reader(BoundedZip):
                 type(n) is int and 0 < n <= 2**20 for n in shape)) or not (
                 type(est.__dict__.get("n_labels_")) is int and 0 < est.n_labels_ <= 2**20):
             raise DamagedArchive("the CNNTagger's input_shape_ or n_labels_ is not valid")
+        for name, frames in (("crop_frames", est.crop_frames), ("input_shape_[2]", shape[2])):
+            if isinstance(frames, int):  # windows are allocated from it when predicting
+                check_window(frames, name=name)
         try:
             device = resolve_device(est.device_)
         except (ValueError, TypeError, AttributeError):  # a device this machine lacks
@@ -338,8 +338,8 @@ def load_model(path):
         raise ValueError(f"{path} is a damaged sktags model file: {one_line(exc)}") from None
     except (KeyError, TypeError, AttributeError, IndexError, RecursionError, MemoryError,
             OverflowError, RuntimeError) as exc:
-        raise ValueError(f"{path} is a damaged sktags model file: "
-                         f"{type(exc).__name__} {one_line(exc)}") from None
+        raise ValueError(f"{path} is a damaged sktags model file: {type(exc).__name__} "
+                         f"{one_line(exc)}") from None
 
 
 def _load(path):
