@@ -182,33 +182,48 @@ class _Decoded:
     ``max_frames`` native frames is an error (a track over the limit).
     """
 
-    def __init__(self, f, start, n, sr, max_frames=None):
+    def __init__(self, f, start, n, sr, max_frames=None, expected=None):
         _skip_to(f, start)
         native = f.samplerate
         stream = None if native == sr else soxr.ResampleStream(
             native, sr, 1, dtype="float32", quality=RESAMPLE_QUALITY)
         buf = np.empty((min(_BLOCK, max(0, n)), f.channels), dtype=np.float32)
-        parts, got = [], 0
-        while got < n:
-            try:
-                block = f.read(out=buf[: min(_BLOCK, n - got)])
-            except RuntimeError as exc:  # soundfile.LibsndfileError and the like
-                raise ValueError(
-                    f"corrupt or truncated audio data after sample {start + got} ({exc}); {HINT}"
-                ) from None
-            if block.shape[0] == 0:
+        # the output, sized from the expected length and grown only if it is passed
+        out = np.empty(int(math.ceil(min(n, expected or n) * float(sr) / native)) + 64,
+                       dtype=np.float32)
+        got, pos = 0, 0
+        while True:
+            block = None
+            if got < n:
+                try:
+                    block = f.read(out=buf[: min(_BLOCK, n - got)])
+                except RuntimeError as exc:  # soundfile.LibsndfileError and the like
+                    raise ValueError(f"corrupt or truncated audio data after sample "
+                                     f"{start + got} ({exc}); {HINT}") from None
+            last = block is None or block.shape[0] == 0
+            if not last:
+                mono = to_mono(block)
+                _check_block(mono, start + got)
+                got += block.shape[0]
+                if max_frames is not None and got > max_frames:
+                    raise ValueError(_too_long(got, native))
+            if stream is not None:
+                chunk = stream.resample_chunk(
+                    np.zeros(0, np.float32) if last else mono, last=last)
+            else:
+                chunk = np.zeros(0, np.float32) if last else mono
+            if pos + chunk.shape[0] > out.shape[0]:
+                out = np.resize(out, max(pos + chunk.shape[0], out.shape[0] * 3 // 2))
+            out[pos : pos + chunk.shape[0]] = chunk
+            pos += chunk.shape[0]
+            if last:
                 break
-            mono = to_mono(block)
-            _check_block(mono, start + got)
-            got += block.shape[0]
-            if max_frames is not None and got > max_frames:
-                raise ValueError(_too_long(got, native))
-            parts.append(stream.resample_chunk(mono) if stream else mono.copy())
-        if stream is not None:
-            parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         self.frames = got
-        self.y = fix_length(y, int(math.ceil(got * float(sr) / native)))
+        n_out = int(math.ceil(got * float(sr) / native))
+        if pos < n_out:
+            out = np.resize(out, max(out.shape[0], n_out))
+            out[pos:n_out] = 0
+        self.y = out[:n_out]
 
 
 def _too_long(n, sr_native):
@@ -322,7 +337,7 @@ def load_window(path, *, sr, offset, duration, notes=None):
             raise ValueError(_too_long(b - a, sr_native))
         # a whole track is read to its end: an MP3's length may be an underestimate
         count = b - a if max_frames is None else max_frames + 1
-        decoded = _Decoded(f, a, count, sr, max_frames)
+        decoded = _Decoded(f, a, count, sr, max_frames, expected=b - a)
         missing = (b - a) - decoded.frames
         if missing <= tolerance(n_total):
             pass  # complete, or a few samples short of an estimate: zero-padded
@@ -330,7 +345,8 @@ def load_window(path, *, sr, offset, duration, notes=None):
             # an estimated length: count the samples, then take the excerpt
             n_total = _count_frames(f)
             a, b = _bounds(n_total, start, length)
-            decoded = _Decoded(f, a, b - a if max_frames is None else count, sr, max_frames)
+            decoded = _Decoded(f, a, b - a if max_frames is None else count, sr, max_frames,
+                               expected=b - a)
         else:
             got = a + decoded.frames
             raise ValueError(
