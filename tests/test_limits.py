@@ -14,7 +14,6 @@ import soundfile as sf
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktags.features import MelSpectrogramTransformer, extract_to_file
-from sktags.features import _limits
 
 MEL = dict(offset=0.0, duration=1.0)
 
@@ -82,7 +81,18 @@ def test_bad_numbers_are_refused_naming_the_parameter(param, value):
             call(X)
 
 
+@pytest.mark.parametrize("param, value", [("sr", 0), ("hop_length", True), ("n_mels", -1)])
+def test_front_end_configuration_refuses_them_too(param, value):
+    """The configuration the workers receive has the same constraints (one definition)."""
+    from sktags.features._config import FrontEndConfig
+
+    with pytest.raises(InvalidParameterError, match=rf"The '{param}' parameter of FrontEndConfig"):
+        FrontEndConfig(**{param: value})
+
+
 def test_features_larger_than_memory_are_refused_before_allocating(monkeypatch):
+    from sktags.features import _limits
+
     monkeypatch.setattr(_limits, "memory_bytes", lambda: 10**6)
     mel = MelSpectrogramTransformer(offset=0.0, duration=3600.0)
     with pytest.raises(ValueError, match=r"the features of 3 clips of 96 x 77520 frames would "
@@ -92,6 +102,8 @@ def test_features_larger_than_memory_are_refused_before_allocating(monkeypatch):
 
 
 def test_check_window_refuses_windows_over_the_limit(monkeypatch):
+    from sktags.features import _limits
+
     _limits.check_window(_limits.MAX_WINDOW_FRAMES, n_mels=96, batch_size=2)
     with pytest.raises(ValueError, match=r"crop_frames=65537 frames is over the limit of 65536"):
         _limits.check_window(_limits.MAX_WINDOW_FRAMES + 1)

@@ -169,6 +169,28 @@ def test_fitted_attribute_shadowing_a_method_is_refused(model, tmp_path):
     refused(path, "not a fitted attribute")
 
 
+def test_front_end_with_sr_zero_in_a_model_file_is_refused_at_load(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from sktags import MelSpectrogramTransformer
+
+    rng = np.random.default_rng(1)
+    waves = rng.uniform(-0.5, 0.5, (12, 2205)).astype(np.float32)
+    Y = (rng.random((12, 2)) < 0.5).astype(np.int64)
+    mel = MelSpectrogramTransformer(offset=0.0, duration=0.1, n_mels=8, n_fft=256, hop_length=256)
+    pipe = Pipeline([("mel", mel), ("tagger", CNNTagger(**TINY))]).fit(waves, Y)
+    path = tmp_path / "p.sktags"
+    save_model(path, pipe)
+    with zipfile.ZipFile(path) as z:
+        members = [(n, z.read(n)) for n in z.namelist()]
+
+    def sr_zero(m):
+        steps = m["estimator"]["params"]["steps"]
+        steps[0]["__tuple__"][1]["params"]["sr"] = 0
+    rezip(path, with_manifest(members, sr_zero))
+    refused(path, r"The 'sr' parameter of MelSpectrogramTransformer must be an int")
+
+
 def test_crop_larger_than_the_window_limit_is_refused_at_load(model, tmp_path):
     _, members, _, _ = model
     path = rezip(tmp_path / "m.sktags", with_manifest(

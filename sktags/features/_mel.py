@@ -2,7 +2,7 @@
 
 import os
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -10,25 +10,13 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_memory
 
 from ..utils._validation import NumberInterval
-
 from ._cache import FeatureCache
 from ._compute import compute_chunk
-from ._config import DEFAULTS, config_from_params
+from ._config import DEFAULTS, config_from_params, front_end_constraints
 from ._engine import stream_features
 from ._input import check_clips
-from ._limits import (
-    MAX_EXCERPT_SECONDS,
-    MAX_HOP_LENGTH,
-    MAX_N_FFT,
-    MAX_N_MELS,
-    MAX_SR,
-    check_allocation,
-)
+from ._limits import check_allocation
 from ._report import AudioDecodeWarning, ExtractionResult, failure_message, warn_notes
-
-
-def _count(high):
-    return [NumberInterval(Integral, 1, high, closed="both")]
 
 
 class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -152,13 +140,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     """
 
     _parameter_constraints = {
-        "sr": _count(MAX_SR),
-        "n_fft": _count(MAX_N_FFT),
-        "hop_length": _count(MAX_HOP_LENGTH),
-        "n_mels": _count(MAX_N_MELS),
-        "offset": [NumberInterval(Real, 0, None, closed="left")],
-        "duration": [NumberInterval(Real, 0, MAX_EXCERPT_SECONDS, closed="right"), None],
-        "compression": [StrOptions({"log1p", "db"})],
+        **front_end_constraints(),
         "n_jobs": [
             NumberInterval(Integral, None, -1, closed="right"),
             NumberInterval(Integral, 1, None, closed="left"),
