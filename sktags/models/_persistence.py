@@ -300,10 +300,10 @@ def load_model(path):
     """Load a model written by :func:`save_model`; no code in the file runs.
 
     A model file from someone else is read defensively: the zip's sizes are
-    checked before anything is inflated (at most :data:`MAX_MEMBER_BYTES`
-    per member, :data:`MAX_TOTAL_BYTES` in all, and never past a member's
+    checked before anything is inflated (at most ``MAX_MEMBER_BYTES`` (512 MiB)
+    per member, ``MAX_TOTAL_BYTES`` (1 GiB) in all, and never past a member's
     declared size), the header of every ``.npy`` member before its data,
-    the JSON's depth (at most :data:`MAX_DEPTH`), the parameters against the
+    the JSON's depth (at most 64 levels), the parameters against the
     estimators' constraints and the weights' shapes against the network
     before it is built. Non-finite weights make a damaged file.
 
