@@ -150,6 +150,18 @@ def test_zip_bomb_is_refused_from_the_central_directory(model, tmp_path, monkeyp
     refused(path, r"padding.bin declares 33554432 bytes uncompressed")
 
 
+def test_a_member_declaring_gigabytes_is_refused_with_the_default_limits(model, tmp_path):
+    _, members, _, _ = model
+    path = rezip(tmp_path / "m.sktags", members)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")  # central directory entry of manifest.json
+    data[at + 24 : at + 28] = struct.pack("<I", 2_300_000_000)
+    path.write_bytes(bytes(data))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    refused(path, "manifest.json declares 2300000000 bytes uncompressed")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
+
+
 def test_a_member_lying_about_its_size_stops_at_the_declared_size(model, tmp_path):
     _, members, _, _ = model
     path = rezip(tmp_path / "m.sktags", members)
@@ -267,6 +279,7 @@ def test_fuzzed_model_files_load_identically_or_raise_value_error(model, tmp_pat
             warnings.simplefilter("ignore")  # zipfile warns about duplicate names
             rezip(path, change)
     start = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         loaded, _ = load_model(path)
     except ValueError as exc:
@@ -276,3 +289,4 @@ def test_fuzzed_model_files_load_identically_or_raise_value_error(model, tmp_pat
         event(f"loaded ({kind})")
         np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-6, atol=1e-7)
     assert time.perf_counter() - start < 2.5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB
