@@ -55,9 +55,9 @@ def test_non_finite_audio_is_a_recorded_failure_naming_the_file(wavs, tmp_path, 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow being tested
 def test_non_finite_features_are_a_failure_even_when_the_audio_passed(wavs, monkeypatch):
     """The feature itself is checked: a second line behind the amplitude bound."""
-    from sktags.features import _audio_io
+    from sktags.features import _waveform
 
-    monkeypatch.setattr(_audio_io, "MAX_ABS_AMPLITUDE", np.inf)
+    monkeypatch.setattr(_waveform, "MAX_ABS_AMPLITUDE", np.inf)
     mel = MelSpectrogramTransformer(**MEL, on_error="zeros")
     with pytest.warns(UserWarning, match="non-finite values"):
         result = mel.extract([wavs["huge"], wavs["good"]])

@@ -22,7 +22,7 @@ from ._integrity import (
     undecodable,
 )
 from ._limits import MAX_TRACK_SECONDS
-from ._waveform import MAX_ABS_AMPLITUDE
+from ._waveform import check_samples
 
 #: Resampling quality given to :func:`soxr.resample`. ``"HQ"`` is libsoxr's
 #: high quality, the same as librosa's default ``res_type="soxr_hq"``.
@@ -159,19 +159,6 @@ def _bounds(n_total, start, length):
 _BLOCK = 1 << 20
 
 
-def _check_block(y, start):
-    """Refuse non-finite or overflowing samples (their features would not be finite)."""
-    if not np.isfinite(y).all():
-        raise ValueError(f"the decoded audio contains NaN or infinity (near sample {start})")
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak > MAX_ABS_AMPLITUDE:
-        raise ValueError(
-            f"the decoded audio has samples up to {peak:.3g} in absolute value near sample "
-            f"{start}, above {MAX_ABS_AMPLITUDE:.0e}: its features would overflow; rescale "
-            f"the file to [-1, 1]"
-        )
-
-
 class _Decoded:
     """Mono float32 audio at ``sr`` of up to ``n`` frames of ``f`` from ``start``.
 
@@ -203,7 +190,7 @@ class _Decoded:
             last = block is None or block.shape[0] == 0
             if not last:
                 mono = to_mono(block)
-                _check_block(mono, start + got)
+                check_samples(mono, f"near sample {start + got}")
                 got += block.shape[0]
                 if max_frames is not None and got > max_frames:
                     raise ValueError(_too_long(got, native))

@@ -391,10 +391,8 @@ def _check_version(manifest, path):
     by = f"sktags {by}" if isinstance(by, str) and len(by) < 40 else "another sktags"
     if type(version) is not int:
         raise DamagedArchive(f"its format_version is {json.dumps(version)[:40]}, not an integer")
-    if version > FORMAT_VERSION:
+    if version != FORMAT_VERSION:
+        advice = ("upgrade sktags to load it" if version > FORMAT_VERSION else
+                  "load it with that sktags and retrain, or re-save it there")
         raise ValueError(f"{path} is in model-file format {version}, written by {by}; this "
-                         f"sktags reads format {FORMAT_VERSION}: upgrade sktags to load it.")
-    if version < FORMAT_VERSION:
-        raise ValueError(f"{path} is in model-file format {version}, written by {by}; this "
-                         f"sktags reads format {FORMAT_VERSION} only: load it with that "
-                         "sktags and retrain, or re-save it there.")
+                         f"sktags reads format {FORMAT_VERSION} only: {advice}.")
