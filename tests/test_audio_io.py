@@ -1,5 +1,6 @@
 """Decoding a window of an audio file: sktags.features._audio_io."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sktags.features._audio_io import (
 TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"  # 5.3 s, mono, 22,050 Hz
 BRAHMS = "Hungarian_Dance_number_5_excerpt.ogg"  # 12 s, mono, 22,050 Hz
 VIBE_MP3 = "Kevin_MacLeod_-_Vibe_Ace_excerpt_stereo.mp3"  # 8 s, stereo, 44,100 Hz
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SHARED = Path(os.environ.get("SKTAGS_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
 
 
 @pytest.fixture(scope="module")
@@ -411,3 +412,88 @@ def test_short_clip_warning_reaches_the_caller_from_worker_processes(tmp_path):
             mel.transform([normal, short, np.zeros(100, np.float32)])
         text = " ".join(str(w.message) for w in rec)
         assert "normal.wav" not in text and "waveform X[2] is a very short clip" in text
+
+
+def _cbr_preview_without_info_frame(tmp_path, seconds=30.0):
+    """A constant bit rate MP3 whose Xing/Info frame is removed: its length is an estimate."""
+    from sktags.features._integrity import mp3_length_is_exact
+
+    y = np.random.default_rng(7).uniform(-0.3, 0.3, int(seconds * 44100)).astype(np.float32)
+    path = tmp_path / "cbr.mp3"
+    with sf.SoundFile(str(path), "w", 44100, 1, format="MP3", bitrate_mode="CONSTANT",
+                      compression_level=0.5) as f:
+        f.write(y)
+    raw = _strip_xing(path.read_bytes())
+    from sktags.features._integrity import _frame
+
+    pos, rates = 0, set()
+    while (header := _frame(raw, pos)) is not None:
+        rates.add(raw[pos + 2] >> 4)
+        pos += header[0]
+    assert pos == len(raw) and len(rates) == 1  # constant bit rate, whole frames
+    path.write_bytes(raw)
+    assert not mp3_length_is_exact(path)
+    return path, raw
+
+
+def test_cbr_mp3_without_info_header_cut_mid_frame_is_truncated(tmp_path):
+    """A 30 s CBR preview cut in half is not a 15 s clip padded with zeros (issue 17, class 11)."""
+    from sktags.features import MelSpectrogramTransformer
+
+    path, raw = _cbr_preview_without_info_frame(tmp_path)
+    whole = load_window(str(path), sr=22050, offset=0.0, duration=None)
+    assert abs(whole.shape[0] / 22050 - 30.0) < 0.2  # complete: read whole, not truncated
+    cut = tmp_path / "half.mp3"
+    cut.write_bytes(raw[: len(raw) // 2 + 100])  # mid-frame
+    for offset, duration in [(30.0, 30.0), (0.0, None), (0.0, 1.0)]:
+        with pytest.raises(ValueError, match=r"truncated: the MP3 is cut short \(its last frame"):
+            load_window(str(cut), sr=22050, offset=offset, duration=duration)
+    mel = MelSpectrogramTransformer(offset=0.0, duration=30.0, on_error="zeros")
+    with pytest.warns(UserWarning, match="cut short"):
+        result = mel.extract([str(path), str(cut)])
+    assert result.failed.tolist() == [1] and "half.mp3" in result.errors[0]
+    assert not result.features[1].any() and result.features[0].any()
+    with pytest.raises(ValueError, match=r"X\[1\] = .*half.mp3.*truncated"):
+        MelSpectrogramTransformer(offset=0.0, duration=30.0).transform([str(path), str(cut)])
+
+
+def test_bundled_mp3s_and_real_previews_are_never_cut_short(audio_dir, fixtures_dir):
+    from sktags.features._integrity import mp3_truncation
+
+    paths = sorted(fixtures_dir.rglob("*.mp3")) + sorted((SHARED / "emotion_4q_dev").glob("Q*/*.mp3"))
+    assert paths
+    assert [p.name for p in paths if mp3_truncation(p) is not None] == []
+    if not (SHARED / "emotion_4q_dev").is_dir():
+        pytest.skip("needs ../shared/data for the 251 real previews")
+    assert len(paths) - len(list(fixtures_dir.rglob("*.mp3"))) == 251
+
+
+def test_whole_track_decodes_in_blocks_like_one_read(tmp_path, monkeypatch):
+    """6 channels at 48 kHz, decoded block by block = mean of channels resampled at once."""
+    import soxr
+
+    from sktags.features import _audio_io
+
+    rng = np.random.default_rng(8)
+    data = rng.uniform(-0.5, 0.5, (48000 * 3 + 123, 6)).astype(np.float32)
+    path = _write(tmp_path / "six.wav", data, 48000, subtype="FLOAT")
+    monkeypatch.setattr(_audio_io, "_BLOCK", 4096)  # many blocks
+    got = load_window(path, sr=22050, offset=0.0, duration=None)
+    expected = soxr.resample(data.mean(axis=1), 48000, 22050, quality="HQ")
+    n = int(np.ceil(data.shape[0] * 22050 / 48000))
+    assert got.shape == (n,)
+    np.testing.assert_allclose(got, fix_length(expected.astype(np.float32), n), atol=1e-6)
+    excerpt = load_window(path, sr=22050, offset=1.0, duration=1.5)
+    ref = soxr.resample(data[48000 : 48000 + 72000].mean(axis=1), 48000, 22050, quality="HQ")
+    np.testing.assert_allclose(excerpt, ref[: n_samples_of(1.5, 22050)], atol=1e-6)
+
+
+def test_whole_track_over_the_limit_is_refused_before_decoding(tmp_path, monkeypatch):
+    from sktags.features import _audio_io
+
+    path = _write(tmp_path / "long.wav", np.zeros(8000 * 10, np.float32), 8000)
+    monkeypatch.setattr(_audio_io, "MAX_TRACK_SECONDS", 5.0)
+    monkeypatch.setattr(_audio_io, "_Decoded", None)  # nothing may be decoded
+    with pytest.raises(ValueError, match=r"lasts 0.00 h, over the whole-track limit .*MAX_TRACK_SECONDS"):
+        load_window(path, sr=8000, offset=0.0, duration=None)
+

@@ -242,7 +242,8 @@ def test_body_cut_short_without_content_length_is_not_kept(api, tmp_path):
 
 
 def test_cut_at_a_frame_boundary_is_caught_by_the_frame_count(tmp_path):
-    from sktags.datasets._mp3 import _frame, mp3_problem
+    from sktags.datasets._mp3 import mp3_problem
+    from sktags.features._integrity import _frame
 
     data = _real_mp3(1.0)
     ends, pos = [], data.find(b"\xff")

@@ -276,7 +276,7 @@ def test_transform_is_thread_safe_with_failures(audio, tmp_path):
     [
         (dict(sr=0), "'sr' parameter .* must be an int in the range"),
         (dict(n_mels=2.5), "'n_mels' parameter .* must be an int"),
-        (dict(hop_length=True), "'hop_length' parameter .* not a bool"),
+        (dict(hop_length=True), "'hop_length' parameter .* must be an int in the range .*Got True"),
         (dict(offset=-1.0), "'offset' parameter .* must be a float in the range"),
         (dict(offset=float("inf")), "'offset' parameter .* Got inf"),
         (dict(duration=float("nan")), "'duration' parameter .* must be a float"),

@@ -17,9 +17,12 @@ from ._integrity import (
     fmt_seconds,
     header_truncation,
     mp3_length_is_exact,
+    mp3_truncation,
     tolerance,
     undecodable,
 )
+from ._limits import MAX_TRACK_SECONDS
+from ._waveform import check_samples
 
 #: Resampling quality given to :func:`soxr.resample`. ``"HQ"`` is libsoxr's
 #: high quality, the same as librosa's default ``res_type="soxr_hq"``.
@@ -151,16 +154,71 @@ def _bounds(n_total, start, length):
     return (start, n_total) if n_total > start else (0, n_total)
 
 
-def _read(f, start, n):
-    """Up to ``n`` frames from ``start``, even past a length libsndfile only estimated."""
-    _skip_to(f, start)
-    out = np.empty((max(0, n), f.channels), dtype=np.float32)
-    try:
-        return f.read(out=out)
-    except RuntimeError as exc:  # soundfile.LibsndfileError and the like
-        raise ValueError(
-            f"corrupt or truncated audio data after sample {start} ({exc}); {HINT}"
-        ) from None
+#: Frames decoded, mixed down and resampled at a time: memory holds one
+#: block of all channels at the native rate, never the whole file.
+_BLOCK = 1 << 20
+
+
+class _Decoded:
+    """Mono float32 audio at ``sr`` of up to ``n`` frames of ``f`` from ``start``.
+
+    Decoded block by block: each block is mixed down to mono, checked, and
+    resampled with a streaming soxr resampler (identical to the one-shot
+    :func:`resample`), so a multichannel file at a high rate is never held
+    whole. ``frames`` is the number of native frames decoded. More than
+    ``max_frames`` native frames is an error (a track over the limit).
+    """
+
+    def __init__(self, f, start, n, sr, max_frames=None, expected=None):
+        _skip_to(f, start)
+        native = f.samplerate
+        stream = None if native == sr else soxr.ResampleStream(
+            native, sr, 1, dtype="float32", quality=RESAMPLE_QUALITY)
+        buf = np.empty((min(_BLOCK, max(0, n)), f.channels), dtype=np.float32)
+        # the output, sized from the expected length and grown only if it is passed
+        out = np.empty(int(math.ceil(min(n, expected or n) * float(sr) / native)) + 64,
+                       dtype=np.float32)
+        got, pos = 0, 0
+        while True:
+            block = None
+            if got < n:
+                try:
+                    block = f.read(out=buf[: min(_BLOCK, n - got)])
+                except RuntimeError as exc:  # soundfile.LibsndfileError and the like
+                    raise ValueError(f"corrupt or truncated audio data after sample "
+                                     f"{start + got} ({exc}); {HINT}") from None
+            last = block is None or block.shape[0] == 0
+            if not last:
+                mono = to_mono(block)
+                check_samples(mono, f"near sample {start + got}")
+                got += block.shape[0]
+                if max_frames is not None and got > max_frames:
+                    raise ValueError(_too_long(got, native))
+            if stream is not None:
+                chunk = stream.resample_chunk(
+                    np.zeros(0, np.float32) if last else mono, last=last)
+            else:
+                chunk = np.zeros(0, np.float32) if last else mono
+            if pos + chunk.shape[0] > out.shape[0]:
+                out = np.resize(out, max(pos + chunk.shape[0], out.shape[0] * 3 // 2))
+            out[pos : pos + chunk.shape[0]] = chunk
+            pos += chunk.shape[0]
+            if last:
+                break
+        self.frames = got
+        n_out = int(math.ceil(got * float(sr) / native))
+        if pos < n_out:
+            out = np.resize(out, max(out.shape[0], n_out))
+            out[pos:n_out] = 0
+        self.y = out[:n_out]
+
+
+def _too_long(n, sr_native):
+    return (
+        f"the track lasts {n / sr_native / 3600:.2f} h, over the whole-track limit of "
+        f"{MAX_TRACK_SECONDS / 3600:g} h (sktags.features._limits.MAX_TRACK_SECONDS); cut it "
+        "into parts, or take an excerpt with a duration"
+    )
 
 
 def _count_frames(f):
@@ -188,9 +246,12 @@ def load_window(path, *, sr, offset, duration, notes=None):
     MP3), seeked to the first sample and read for the excerpt's length. The
     excerpt follows :func:`window_bounds` at the file's native rate, with
     ``start = int(offset * sr_native)`` and ``length = int(duration * sr_native)``
-    as in :func:`librosa.load`. Channels are averaged, the signal is
-    resampled with soxr (high quality) and cropped or zero-padded at the end to
-    ``floor(duration * sr)`` samples.
+    as in :func:`librosa.load`. It is decoded in blocks of 2**20 frames, each
+    averaged over channels and resampled with a streaming soxr resampler
+    (high quality), so memory holds the mono output, never every channel at
+    the native rate; then cropped or zero-padded at the end to
+    ``floor(duration * sr)`` samples. A whole track over
+    :data:`~sktags.features._limits.MAX_TRACK_SECONDS` (3 h) is an error.
 
     **Truncated files are errors.** A file is truncated when its header
     announces more samples than it holds: a WAV or AIFF data chunk longer
@@ -198,9 +259,10 @@ def load_window(path, *, sr, offset, duration, notes=None):
     within the announced length that stops short (an MP3 with a Xing/Info
     header cut short, a FLAC cut short). Up to ``max(4 * 1152, 1 %)`` of the
     announced length may be missing without error. An MP3 without a
-    Xing/Info header has only an estimated length: when its read stops short
-    by more than that, the file is decoded once more to count its samples,
-    and the excerpt is taken from its real length.
+    Xing/Info header has only an estimated length: it is truncated when its
+    last MPEG frame is incomplete; when its read stops short otherwise, it is
+    decoded once more to count its samples, and the excerpt is taken from
+    its real length.
 
     **Very short clips are noted.** When the decoded audio covers less than
     :data:`SHORT_CLIP_FRACTION` (an eighth) of ``duration``, more than 7/8
@@ -234,7 +296,9 @@ def load_window(path, *, sr, offset, duration, notes=None):
     ------
     ValueError
         If the file is not decodable audio (unknown format, corrupt), is
-        truncated, holds no audio samples or decodes to NaN or infinity.
+        truncated, holds no audio samples, decodes to NaN or infinity or to
+        samples above ``MAX_ABS_AMPLITUDE`` (whose features would overflow),
+        or is a whole track over the limit.
     OSError, RuntimeError
         If the file cannot be opened (it does not exist, no permission).
     """
@@ -248,43 +312,48 @@ def load_window(path, *, sr, offset, duration, notes=None):
         sr_native = f.samplerate
         n_total = f.frames
         reason = header_truncation(f)
+        if reason is None and f.format == "MP3" and not mp3_length_is_exact(path):
+            reason = mp3_truncation(path)  # an estimated length: do its frames end whole?
         if reason is not None:
             raise ValueError(reason)
         start = int(offset * sr_native)
         length = None if duration is None else int(duration * sr_native)
         a, b = _bounds(n_total, start, length)
-        data = _read(f, a, b - a)
-        missing = (b - a) - data.shape[0]
+        max_frames = int(MAX_TRACK_SECONDS * sr_native) if duration is None else None
+        if max_frames is not None and b - a > max_frames:
+            raise ValueError(_too_long(b - a, sr_native))
+        # a whole track is read to its end: an MP3's length may be an underestimate
+        count = b - a if max_frames is None else max_frames + 1
+        decoded = _Decoded(f, a, count, sr, max_frames, expected=b - a)
+        missing = (b - a) - decoded.frames
         if missing <= tolerance(n_total):
             pass  # complete, or a few samples short of an estimate: zero-padded
         elif f.format == "MP3" and not mp3_length_is_exact(path):
             # an estimated length: count the samples, then take the excerpt
             n_total = _count_frames(f)
             a, b = _bounds(n_total, start, length)
-            data = _read(f, a, b - a)
+            decoded = _Decoded(f, a, b - a if max_frames is None else count, sr, max_frames,
+                               expected=b - a)
         else:
-            got = a + data.shape[0]
+            got = a + decoded.frames
             raise ValueError(
                 f"truncated: its header announces {n_total} samples "
                 f"({fmt_seconds(n_total, sr_native)}) but decoding stops at sample {got} "
                 f"({fmt_seconds(got, sr_native)}); {HINT}"
             )
-    if data.shape[0] == 0:
+    n = decoded.frames
+    if n == 0:
         raise ValueError("the file holds no audio samples")
-    if duration is not None and data.shape[0] < SHORT_CLIP_FRACTION * length:
+    if duration is not None and n < SHORT_CLIP_FRACTION * length:
         _note(
             notes,
-            f"{os.fspath(path)!r} is a very short clip: {fmt_seconds(data.shape[0], sr_native)} "
+            f"{os.fspath(path)!r} is a very short clip: {fmt_seconds(n, sr_native)} "
             f"of audio for a {float(duration):g} s excerpt, so "
-            f"{int(100 * (1 - data.shape[0] / max(length, 1)))}% of its feature is zero padding",
+            f"{int(100 * (1 - n / max(length, 1)))}% of its feature is zero padding",
         )
-    y = to_mono(data)
-    if not np.isfinite(y).all():
-        raise ValueError("the decoded audio contains NaN or infinity")
-    y = resample(y, sr_native, sr)
     if duration is None:
-        return y
-    return fix_length(y, n_samples_of(duration, sr))
+        return decoded.y
+    return fix_length(decoded.y, n_samples_of(duration, sr))
 
 
 def _note(notes, message):
@@ -293,27 +362,6 @@ def _note(notes, message):
     else:
         notes.append(message)
 
-
-def warn_notes(notes, *, prefix, stacklevel=2, max_listed=10):
-    """Give the notes collected by :func:`load_window` as one warning.
-
-    Parameters
-    ----------
-    notes : list of str
-        Notes, e.g. gathered from worker processes; nothing happens if empty.
-    prefix : str
-        Start of the message, e.g. the estimator's name.
-    stacklevel : int, default=2
-        As for :func:`warnings.warn`, counted from the caller.
-    max_listed : int, default=10
-        Notes listed before "and N more".
-    """
-    if not notes:
-        return
-    listed = "; ".join(notes[:max_listed])
-    if len(notes) > max_listed:
-        listed += f"; and {len(notes) - max_listed} more"
-    warnings.warn(f"{prefix}: {listed}.", UserWarning, stacklevel=stacklevel + 1)
 
 def waveform_window(y, *, sr, offset, duration, notes=None, name="the waveform"):
     """Take the excerpt of a waveform already at ``sr`` (same rule as files).

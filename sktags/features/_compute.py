@@ -7,6 +7,7 @@ that worker processes start fast; no scikit-learn or librosa here.
 import threading
 from contextlib import contextmanager
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._audio_io import load_window, waveform_window
@@ -73,8 +74,8 @@ def compute_chunk(items, config):
         ``(position, True, feature)`` with a float32 ``(n_mels, n_frames)``
         feature (``n_frames`` varies with the clip when
         ``config.duration`` is None), or ``(position, False, message)`` when
-        a file failed to decode (waveforms were validated before and do not
-        fail).
+        a file failed to decode or gave a non-finite feature (a waveform
+        that does so raises: waveforms were validated before).
     notes : list of str
         One line per very short clip (see :func:`load_window`).
     """
@@ -90,12 +91,17 @@ def compute_chunk(items, config):
     with _one_thread_per_worker():
         for position, kind, payload in items:
             try:
-                y = _signal(kind, payload, config, notes, position)
+                feature = log_mel(_signal(kind, payload, config, notes, position), **mel_kw)
+                if not np.isfinite(feature).all():
+                    raise ValueError(
+                        f"its log-mel feature has {int((~np.isfinite(feature)).sum())} "
+                        "non-finite values (audio too loud or corrupt); rescale it to [-1, 1]"
+                    )
             except Exception as exc:  # noqa: BLE001 - reported with file and position
                 if kind != "path":
                     raise
                 message = " ".join(f"{type(exc).__name__}: {exc}".split())
                 results.append((position, False, message))
                 continue
-            results.append((position, True, log_mel(y, **mel_kw)))
+            results.append((position, True, feature))
     return results, notes

@@ -64,6 +64,12 @@ class FrontEndConfig:
     window: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
+        from sklearn.utils._param_validation import validate_parameter_constraints
+
+        constraints = front_end_constraints()
+        validate_parameter_constraints(
+            constraints, {k: getattr(self, k) for k in constraints}, caller_name="FrontEndConfig"
+        )
         if self.basis is None:
             object.__setattr__(self, "basis", mel_basis(self.sr, self.n_fft, self.n_mels))
         if self.window is None:
@@ -111,28 +117,43 @@ class FrontEndConfig:
         )
 
 
+def front_end_constraints():
+    """The declarative constraints of the front end's parameters, defined once.
+
+    Used by :class:`~sktags.features.MelSpectrogramTransformer` and
+    :class:`FrontEndConfig`: integers that are not bools, finite numbers, and
+    sizes within the limits of ``sktags.features._limits``. scikit-learn is
+    imported here, not when a worker unpickles a configuration.
+    """
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import StrOptions
+
+    from ..utils._validation import NumberInterval
+    from ._limits import MAX_EXCERPT_SECONDS, MAX_HOP_LENGTH, MAX_N_FFT, MAX_N_MELS, MAX_SR
+
+    def count(high):
+        return [NumberInterval(Integral, 1, high, closed="both")]
+
+    return {
+        "sr": count(MAX_SR),
+        "n_fft": count(MAX_N_FFT),
+        "hop_length": count(MAX_HOP_LENGTH),
+        "n_mels": count(MAX_N_MELS),
+        "offset": [NumberInterval(Real, 0, None, closed="left")],
+        "duration": [NumberInterval(Real, 0, MAX_EXCERPT_SECONDS, closed="right"), None],
+        "compression": [StrOptions({"log1p", "db"})],
+    }
+
+
 def config_from_params(params, name):
     """The :class:`FrontEndConfig` of a transformer's validated ``params``.
 
-    Completes scikit-learn's parameter constraints: bools are not integers,
-    offsets and durations are finite, and a fixed excerpt holds at least one
-    frame. Errors are one-line :class:`ValueError`.
+    The parameters were checked by their declarative constraints (which
+    refuse bools, NaN, infinity and sizes over the limits); this adds that a
+    fixed excerpt holds at least one frame. Errors are one-line
+    :class:`ValueError`.
     """
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    for param in ("sr", "n_fft", "hop_length", "n_mels"):
-        if isinstance(params[param], bool):
-            raise InvalidParameterError(
-                f"The {param!r} parameter of {name} must be an int in the range "
-                f"[1, inf), not a bool. Got {params[param]!r} instead."
-            )
-    for param in ("offset", "duration"):
-        value = params[param]
-        if value is not None and (isinstance(value, bool) or not np.isfinite(value)):
-            raise InvalidParameterError(
-                f"The {param!r} parameter of {name} must be a finite number of "
-                f"seconds. Got {value!r} instead."
-            )
     duration = params["duration"]
     config = FrontEndConfig(
         sr=int(params["sr"]),

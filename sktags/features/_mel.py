@@ -2,22 +2,21 @@
 
 import os
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_memory
 
-from ._audio_io import warn_notes
+from ..utils._validation import NumberInterval
 from ._cache import FeatureCache
 from ._compute import compute_chunk
-from ._config import DEFAULTS, config_from_params
+from ._config import DEFAULTS, config_from_params, front_end_constraints
 from ._engine import stream_features
 from ._input import check_clips
-from ._report import AudioDecodeWarning, ExtractionResult, failure_message
-
-_POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
+from ._limits import check_allocation
+from ._report import AudioDecodeWarning, ExtractionResult, failure_message, warn_notes
 
 
 class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -34,19 +33,20 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     Parameters
     ----------
     sr : int, default=22050
-        Sample rate the audio is analysed at. Files are resampled to it;
-        waveforms must already be at it.
+        Sample rate the audio is analysed at, 1 to 768,000. Files are
+        resampled to it; waveforms must already be at it.
     n_fft : int, default=1024
-        FFT length (and periodic Hann window length).
+        FFT length (and periodic Hann window length), 1 to 65,536.
     hop_length : int, default=1024
-        Hop between frames, in samples.
+        Hop between frames, in samples, 1 to 2**20.
     n_mels : int, default=96
         Number of mel bands (Slaney scale and normalisation, librosa's
-        default).
+        default), 1 to 1024.
     offset : float, default=30.0
         Start of the excerpt, in seconds.
     duration : float or None, default=30.0
-        Length of the excerpt, in seconds. ``None``: the whole track from
+        Length of the excerpt, in seconds, at most 3600 (one hour, see
+        :ref:`limits`). ``None``: the whole track from
         ``offset`` (set ``offset=0.0`` for whole tracks), as a sequence of
         variable-length features (see Notes).
     compression : {"log1p", "db"}, default="log1p"
@@ -140,16 +140,10 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
     """
 
     _parameter_constraints = {
-        "sr": _POSITIVE_INT,
-        "n_fft": _POSITIVE_INT,
-        "hop_length": _POSITIVE_INT,
-        "n_mels": _POSITIVE_INT,
-        "offset": [Interval(Real, 0, None, closed="left")],
-        "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "compression": [StrOptions({"log1p", "db"})],
+        **front_end_constraints(),
         "n_jobs": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
+            NumberInterval(Integral, None, -1, closed="right"),
+            NumberInterval(Integral, 1, None, closed="left"),
             None,
         ],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
@@ -376,6 +370,11 @@ def _memory_sink(config, n):
                 feature = np.zeros((config.n_mels, 0), np.float32)
             out[i] = np.ascontiguousarray(feature[None], dtype=np.float32)
     else:
+        check_allocation(
+            4 * n * config.n_mels * config.shape[1],
+            what=f"the features of {n} clips of {config.n_mels} x {config.shape[1]} frames",
+            hint="stream them to disk with sktags.features.extract_to_file, or shorten duration",
+        )
         out = np.empty((n, 1, *config.shape), dtype=np.float32)
 
         def emit(i, feature):

@@ -8,6 +8,8 @@ and :func:`~sktags.features.extract_to_file` return an
 writes to the estimator, so one transformer may serve several threads.
 """
 
+import warnings
+
 import numpy as np
 
 _MAX_LISTED = 10
@@ -106,3 +108,25 @@ def failure_message(name, failures, n):
         f"by empty features (zeros, or 0 frames for whole tracks); their positions are in "
         f"the warning's .failed and in extract()'s result: {listed}"
     )
+
+
+def warn_notes(notes, *, prefix, stacklevel=2, max_listed=10):
+    """Give the notes collected by :func:`load_window` as one warning.
+
+    Parameters
+    ----------
+    notes : list of str
+        Notes, e.g. gathered from worker processes; nothing happens if empty.
+    prefix : str
+        Start of the message, e.g. the estimator's name.
+    stacklevel : int, default=2
+        As for :func:`warnings.warn`, counted from the caller.
+    max_listed : int, default=10
+        Notes listed before "and N more".
+    """
+    if not notes:
+        return
+    listed = "; ".join(notes[:max_listed])
+    if len(notes) > max_listed:
+        listed += f"; and {len(notes) - max_listed} more"
+    warnings.warn(f"{prefix}: {listed}.", UserWarning, stacklevel=stacklevel + 1)

@@ -88,3 +88,20 @@ def as_float_waveform(y, *, name="waveform"):
             "within [-1, 1], divide it by its scale first."
         )
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_samples(y, where):
+    """Refuse decoded samples that are not finite or above :data:`MAX_ABS_AMPLITUDE`.
+
+    Their features would not be finite. ``where`` ends the message, e.g.
+    ``"near sample 0"``.
+    """
+    if not np.isfinite(y).all():
+        raise ValueError(f"the decoded audio contains NaN or infinity ({where})")
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak > MAX_ABS_AMPLITUDE:
+        raise ValueError(
+            f"the decoded audio has samples up to {peak:.3g} in absolute value {where}, above "
+            f"{MAX_ABS_AMPLITUDE:.0e}: its features would overflow; rescale the file to [-1, 1]"
+        )
+

@@ -1,20 +1,13 @@
 """Model files that load without running code: ``save_model`` and ``load_model``.
 
-A model file is a zip archive holding
-
-- ``manifest.json``: the estimator's class, its parameters and its fitted
-  plain-data attributes (nested estimators, e.g. the steps of a pipeline and
-  the tagger's ``weighting_``, the same way), and the user's metadata;
-- ``arrays/<i>.npy``: every numeric array, read back with
-  ``np.load(allow_pickle=False)``;
-- ``weights/<i>.pt``: the network weights of each :class:`~sktags.CNNTagger`, read
-  back with ``torch.load(weights_only=True)``.
-
-Only the estimator classes of sktags and scikit-learn's ``Pipeline`` are
-rebuilt, from their parameters; nothing in the file is unpickled, so a
-crafted file cannot run code. Pickle and joblib files are refused. To keep
-arbitrary estimators (a custom ``module`` class, say), use pickle or joblib,
-and load only files you trust.
+A model file is a zip of ``manifest.json`` (the estimator's class, its
+parameters, its fitted plain-data attributes and nested estimators, and the
+user's metadata), ``arrays/<i>.npy`` (numeric arrays, read with
+``allow_pickle=False``) and ``weights/<i>.pt`` (network weights, read with
+``torch.load(weights_only=True)``). Only the estimator classes of sktags and
+scikit-learn's ``Pipeline`` are rebuilt, from their parameters; pickle and
+joblib files are refused. For arbitrary estimators (a custom ``module``) use
+pickle or joblib, and load only files you trust.
 """
 
 import importlib
@@ -28,7 +21,9 @@ import torch
 from skorch.history import History
 
 from .._version import __version__
+from ..features._limits import check_window
 from ..utils._atomic import atomic_path
+from ..utils._zipread import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
 
 __all__ = ["load_model", "save_model"]
 
@@ -37,11 +32,15 @@ FORMAT_VERSION = 1
 # The classes a model file may name, and nothing else.
 _CLASSES = {
     "CNNTagger": "sktags.models",
-    "EmbeddingTagger": "sktags.models",
     "ContextWeightEstimator": "sktags.weighting",
+    "EmbeddingTagger": "sktags.models",
     "MelSpectrogramTransformer": "sktags.features",
     "Pipeline": "sklearn.pipeline",
 }
+# Types of the fitted attributes that prediction reads (checked when present).
+_FITTED_TYPES = {"outputs_2d_": bool, "n_labels_": int, "seed_": int, "device_": str,
+                 "input_shape_": tuple, "window_": (tuple, type(None)), "n_features_in_": int,
+                 "classes_": (list, np.ndarray), "thresholds_": np.ndarray}
 # Parameters used only while training, which a saved model does not keep.
 _TRAINING_ONLY = {"CNNTagger": {"callbacks"}, "EmbeddingTagger": {"callbacks"}}
 _NEURAL = ("CNNTagger", "EmbeddingTagger")
@@ -135,8 +134,7 @@ def save_model(path, estimator, *, metadata=None):
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> import numpy as np
+    >>> import os, tempfile, numpy as np
     >>> from sktags.models import CNNTagger, load_model, save_model
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(20, 1, 8, 8)).astype(np.float32)
@@ -165,77 +163,139 @@ def save_model(path, estimator, *, metadata=None):
                 archive.writestr(name, data)
 
 
-class _Reader:
+#: Limits checked before reading (uncompressed sizes; the JSON's nesting depth).
+MAX_MEMBER_BYTES = 512 * 2**20
+MAX_TOTAL_BYTES = 1024 * 2**20
+MAX_MANIFEST_BYTES = 16 * 2**20
+MAX_MEMBERS = 10_000
+MAX_DEPTH = 64
+
+
+class _Reader(BoundedZip):
     def __init__(self, archive, path):
-        self.archive = archive
+        super().__init__(archive, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES,
+                         max_members=MAX_MEMBERS)
         self.path = path
         self.version = "?"
-
-    def read(self, name):
-        try:
-            return self.archive.read(name)
-        except KeyError:
-            raise ValueError(f"{self.path} is damaged: {name} is missing.") from None
 
     def decode(self, value):
         if isinstance(value, list):
             return [self.decode(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if "__tuple__" in value:
+        if len(value) == 1 and isinstance(value.get("__tuple__"), list):
             return tuple(self.decode(v) for v in value["__tuple__"])
-        if "__dict__" in value:
-            return {self.decode(k): self.decode(v) for k, v in value["__dict__"]}
-        if "__ndarray__" in value:
-            return np.load(io.BytesIO(self.read(value["__ndarray__"])), allow_pickle=False)
-        if "__objects__" in value:
-            flat = np.empty(int(np.prod(value["shape"])), dtype=object)
-            flat[:] = list(np.asarray(self.decode(value["__objects__"]),
-                                      dtype=object).reshape(-1))
-            return flat.reshape(value["shape"])
+        if len(value) == 1 and isinstance(value.get("__dict__"), list):
+            pairs = value["__dict__"]
+            if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise DamagedArchive("a dict entry is not a list of [key, value] pairs")
+            return {self.decode(k): self.decode(v) for k, v in pairs}
+        if len(value) == 1 and "__ndarray__" in value:
+            return self.array(value["__ndarray__"])
+        if set(value) == {"__objects__", "shape"}:
+            shape, items = value["shape"], self.decode(value["__objects__"])
+            if not (isinstance(shape, list) and all(
+                    type(n) is int and n >= 0 for n in shape) and isinstance(items, list)):
+                raise DamagedArchive("an object array has no valid shape")
+            flat = np.asarray(items, dtype=object).reshape(-1)
+            if flat.size != int(np.prod(shape, dtype=object)):
+                raise DamagedArchive(f"an object array of shape {shape} holds {flat.size} items")
+            return flat.reshape(shape)
         if "__estimator__" in value:
             return self.estimator(value)
-        raise ValueError(f"{self.path} is damaged: unknown entry {sorted(value)}.")
+        raise DamagedArchive(f"unknown entry {sorted(map(str, value))[:5]}")
 
     def estimator(self, spec):
         kind = spec["__estimator__"]
-        if kind not in _CLASSES:
-            raise ValueError(f"{self.path} names the class {kind!r}, which sktags model files "
-                             "may not contain.")
+        if not isinstance(kind, str) or kind not in _CLASSES:
+            raise ValueError(f"{self.path} names the class {str(kind)[:80]!r}, which sktags "
+                             "model files may not contain.")
+        if not (isinstance(spec.get("params"), dict) and isinstance(spec.get("fitted"), dict)):
+            raise DamagedArchive(f"the {kind} entry lacks its params or fitted attributes")
         cls = getattr(importlib.import_module(_CLASSES[kind]), kind)
         try:
             est = cls(**{k: self.decode(v) for k, v in spec["params"].items()})
-            for key, value in spec["fitted"].items():
-                setattr(est, key, self.decode(value))
-            if "net" in spec:
-                self.rebuild_net(est, spec["net"])
-        except (TypeError, AttributeError, RuntimeError) as exc:
+        except TypeError as exc:  # a parameter this version of the class does not have
             raise ValueError(f"{self.path} holds a {kind} of sktags {self.version}, which sktags "
-                             f"{__version__} cannot read ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}); train it again."
+                             f"{__version__} cannot read ({one_line(exc)}); train it again."
                              ) from None
+        est._validate_params()  # parameters of the wrong type are a damaged file
+        for key, value in spec["fitted"].items():
+            if not (isinstance(key, str) and key.isidentifier() and not key.startswith("__")
+                    and (key.endswith("_") or key.startswith("_"))
+                    and not hasattr(cls, key)):
+                raise DamagedArchive(f"the {kind} entry holds the attribute {str(key)[:80]!r}, "
+                               "which is not a fitted attribute")
+            value = self.decode(value)
+            wanted = _FITTED_TYPES.get(key, object)
+            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+                raise DamagedArchive(f"the {kind} attribute {key} is a {type(value).__name__}")
+            setattr(est, key, value)
+        if kind in _NEURAL:
+            if not isinstance(spec.get("net"), dict):
+                raise DamagedArchive(f"the {kind} entry lacks its network")
+            self.rebuild_net(est, spec["net"])
+        elif "net" in spec:
+            raise DamagedArchive(f"the {kind} entry holds a network")
         return est
+
+    def weights(self, name):
+        try:
+            state = torch.load(io.BytesIO(self.read(name)), map_location="cpu",
+                               weights_only=True)
+        except DamagedArchive:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever torch refuses, with its reason
+            raise DamagedArchive(f"{name} is not a weights file that torch.load(weights_only=True) "
+                                 f"accepts ({one_line(exc)})") from None
+        if not (isinstance(state, dict) and all(
+                isinstance(k, str) and torch.is_tensor(v) for k, v in state.items())):
+            raise DamagedArchive(f"{name} does not hold a dict of named tensors")
+        for key, tensor in state.items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise DamagedArchive(f"{name} holds non-finite weights (NaN or infinity in {key})")
+        return state
 
     def rebuild_net(self, est, spec):
         from ._training import resolve_device
 
+        state = self.weights(spec.get("weights"))
+        if not (type(est.__dict__.get("n_labels_")) is int and 0 < est.n_labels_ <= 2**20):
+            raise DamagedArchive(f"the {type(est).__name__}'s n_labels_ is not valid")
+        _probe_input(est)
         try:
             device = resolve_device(est.device_)
-        except ValueError:  # trained on a device this machine lacks
+        except (ValueError, TypeError, AttributeError):  # a device this machine lacks
             device = "cpu"
-        state = torch.load(io.BytesIO(self.read(spec["weights"])), map_location="cpu",
-                           weights_only=True)
+        module, kwargs = est._module_spec(est.n_labels_)
+        with torch.device("meta"):  # the network's shapes, without allocating it
+            probe = module(**kwargs).state_dict()
+        expected = {k: tuple(v.shape) for k, v in probe.items()}
+        got = {k: tuple(v.shape) for k, v in state.items()}
+        if expected != got:
+            diff = sorted(set(expected) ^ set(got)) or [
+                k for k in expected if expected[k] != got[k]]
+            raise DamagedArchive(f"{spec['weights']} does not fit the network its parameters "
+                                 f"describe (first difference: {diff[0]})")
         net = est._make_net(est.n_labels_, device, est.seed_)
         with torch.random.fork_rng(devices=[]):  # initialisation draws random numbers
             net.initialize()
         net.module_.load_state_dict(state)
-        net.history_ = History(self.decode(spec["history"]))
+        history = self.decode(spec.get("history"))
+        if not isinstance(history, list):
+            raise DamagedArchive("the network's history is not a list")
+        net.history_ = History(history)
         est.net_ = net
         est.device_ = device
 
 
 def load_model(path):
     """Load a model written by :func:`save_model`; no code in the file runs.
+
+    Read defensively: zip sizes before inflating (512 MiB a member, 1 GiB in
+    all), each ``.npy`` header before its data, the JSON's depth (64 levels),
+    the parameters against their constraints, and the weights' shapes against
+    the network before it is built; non-finite weights make a damaged file.
 
     Parameters
     ----------
@@ -252,32 +312,87 @@ def load_model(path):
     Raises
     ------
     ValueError
-        When the file is not an sktags model file (a pickle or joblib file,
-        for instance), or is damaged. Its content is never executed.
+        One line naming the file and what is wrong: not an sktags model file
+        (e.g. a pickle), damaged, hostile or over the limits above, or written
+        in another format version (named). Its content is never executed.
     """
     path = os.fspath(path)
+    try:
+        return _load(path)
+    except DamagedArchive as exc:
+        raise ValueError(f"{path} is a damaged sktags model file: {exc}.") from None
+    except ValueError as exc:
+        if str(exc).startswith(path):
+            raise
+        raise ValueError(f"{path} is a damaged sktags model file: {one_line(exc)}") from None
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, MemoryError,
+            OverflowError, RuntimeError) as exc:
+        raise ValueError(f"{path} is a damaged sktags model file: {type(exc).__name__} "
+                         f"{one_line(exc)}") from None
+
+
+def _load(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{path} is not an sktags model file (a zip with manifest.json); pickle and joblib "
             "files are refused because loading them can run code.")
-    with zipfile.ZipFile(path) as archive:
+    with open_zip(path) as archive:
         reader = _Reader(archive, path)
+        if "manifest.json" not in reader.infos:
+            raise ValueError(f"{path} is not an sktags model file (no manifest.json).")
         try:
-            manifest = json.loads(reader.read("manifest.json"))
+            manifest = json.loads(reader.read("manifest.json", MAX_MANIFEST_BYTES))
         except (ValueError, UnicodeDecodeError) as exc:
-            if "is damaged" in str(exc):
-                raise ValueError(f"{path} is not an sktags model file (no manifest.json).") \
-                    from None
-            raise ValueError(f"{path} is damaged: its manifest.json is not JSON.") from None
+            raise DamagedArchive(f"its manifest.json is not JSON ({one_line(exc)})") from None
+        except RecursionError:
+            raise DamagedArchive(f"its JSON is nested more than {MAX_DEPTH} levels deep") from None
+        check_depth(manifest, MAX_DEPTH)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ValueError(f"{path} is not an sktags model file (unknown manifest).")
-        if manifest.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{path} was written by a newer sktags "
-                             f"({manifest.get('sktags_version')}); upgrade sktags to load it.")
+        _check_version(manifest, path)
         reader.version = manifest.get("sktags_version", "?")
-        try:
-            estimator = reader.decode(manifest["estimator"])
-            metadata = reader.decode(manifest.get("metadata"))
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"{path} is damaged: {type(exc).__name__} {exc}.") from None
+        estimator = reader.decode(manifest.get("estimator"))
+        if type(estimator).__name__ not in _CLASSES:
+            raise DamagedArchive("its estimator entry is not an estimator")
+        metadata = reader.decode(manifest.get("metadata"))
+    _self_test(estimator)
     return estimator, metadata
+
+
+def _self_test(estimator):
+    """Predict one all-zero input: fitted attributes of the wrong type are a damaged file."""
+    tagger = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if not hasattr(tagger, "net_"):
+        return
+    try:
+        with torch.random.fork_rng(devices=[]):
+            proba = tagger.predict_proba(_probe_input(tagger))
+        ok = bool(np.isfinite(np.asarray(proba, dtype=float)).all())
+    except Exception as exc:  # noqa: BLE001 - any failure here means a damaged file
+        raise DamagedArchive(f"the loaded tagger cannot predict ({one_line(exc)})") from None
+    if not ok:
+        raise DamagedArchive("the loaded tagger predicts non-finite probabilities")
+
+
+def _probe_input(est):
+    """One all-zero input of a loaded tagger's fitted shape, after checking that shape."""
+    shape = est.__dict__.get("input_shape_", (est.__dict__.get("n_features_in_"),))
+    if not (isinstance(shape, (list, tuple)) and 0 < len(shape) <= 3 and all(
+            type(n) is int and 0 < n <= 2**20 for n in shape)):
+        raise DamagedArchive(f"the {type(est).__name__}'s input shape is not valid")
+    for name, frames in (("crop_frames", getattr(est, "crop_frames", None)),
+                         ("input_shape_[-1]", shape[-1])):
+        if isinstance(frames, int):  # windows are allocated from it when predicting
+            check_window(frames, name=name)
+    return np.zeros((1, *shape), np.float32)
+
+
+def _check_version(manifest, path):
+    version, by = manifest.get("format_version"), str(manifest.get("sktags_version"))[:40]
+    if type(version) is not int:
+        raise DamagedArchive(f"its format_version is {json.dumps(version)[:40]}, not an integer")
+    if version != FORMAT_VERSION:
+        advice = ("upgrade sktags to load it" if version > FORMAT_VERSION else
+                  "load it with that sktags and retrain, or re-save it there")
+        raise ValueError(f"{path} is in model-file format {version}, written by sktags {by}; this "
+                         f"sktags reads format {FORMAT_VERSION} only: {advice}.")
