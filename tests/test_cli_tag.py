@@ -15,7 +15,7 @@ import soundfile as sf
 
 from sktags import CNNTagger
 from sktags.cli import main
-from sktags.cli._common import load_model
+from sktags.cli._models import load_model
 
 TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
 REPO = Path(__file__).resolve().parents[1]
@@ -183,7 +183,7 @@ def test_whole_track_and_device_errors(capsys, data):
 
 
 def test_whole_track_taggram_of_a_crop_model(capsys, data, tmp_path):
-    from sktags.cli._common import save_model
+    from sktags.cli._models import save_model
     from sktags.features import MelSpectrogramTransformer
 
     bundle = load_model(data["model"])

@@ -5,7 +5,7 @@ The experiment is :func:`sktags.demo.run_demo`; this module parses and prints.
 
 import time
 
-from ._common import CLIError
+from ._errors import CLIError
 
 HELP = "offline end-to-end demo on the bundled data (1-3 minutes on 2 CPU cores)"
 

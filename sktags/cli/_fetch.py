@@ -2,7 +2,9 @@
 
 import argparse
 
-from ._common import CLIError, read_csv_rows, write_text_atomic
+from ._errors import CLIError
+from ._paths import write_text_atomic
+from ._tables import read_csv_rows
 
 HELP = "download the Deezer 30 s MP3 previews of track ids (resumable)"
 

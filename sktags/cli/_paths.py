@@ -4,7 +4,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from ..utils._atomic import atomic_path as _library_atomic_path
+from ..utils import atomic_path as _library_atomic_path
 from ._errors import CLIError, CLIUsageError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")

@@ -6,11 +6,23 @@ defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
 and the options given override either.
 """
 
-from ..models._presets import RECIPES
-from ._errors import CLIError, CLIUsageError
+from ._errors import CLIUsageError
 
 #: --architecture -> CNNTagger's ``module``.
 ARCHITECTURES = {"paper": None, "short_chunk": "short_chunk"}
+
+
+def option_set(name):
+    """One of the library's option sets, the one definition that CLI ``choices`` read.
+
+    ``OPTIMIZERS`` and ``PRECISIONS`` are read from :mod:`sktags.models` once it
+    exports them; until then from the values below, defined here only.
+    """
+    import sktags.models
+
+    fallback = {"OPTIMIZERS": ("adadelta", "adamw"),
+                "PRECISIONS": ("float32", "bfloat16", "float16")}
+    return tuple(getattr(sktags.models, name, None) or fallback[name])
 
 #: Command-line destinations -> CNNTagger parameters they set.
 _PARAMS = {
@@ -29,6 +41,8 @@ _FLAG = {dest: "--" + dest.replace("_", "-") for dest in _PARAMS}
 
 def add_model_arguments(parser):
     """The network and optimiser options of ``sktags train`` (defaults: the paper's)."""
+    from sktags.models import RECIPES
+
     g = parser.add_argument_group(
         "model and optimiser (defaults: the paper's configuration; with --recipe, the recipe's)"
     )
@@ -47,7 +61,7 @@ def add_model_arguments(parser):
                    help="hop between prediction windows (default: crop-frames // 2)")
     g.add_argument("--mixup", type=float, default=None, metavar="ALPHA",
                    help="mixup's alpha; 0 disables it (0)")
-    g.add_argument("--optimizer", choices=["adadelta", "adamw"], default=None,
+    g.add_argument("--optimizer", choices=option_set("OPTIMIZERS"), default=None,
                    help="Adadelta with staircase decay (the paper's), or AdamW with a "
                    "one-cycle schedule (adadelta)")
     g.add_argument("--weight-decay", type=float, default=None, metavar="W",
@@ -88,7 +102,7 @@ def tagger_params(args):
     given : dict
         The parameters set by options.
     """
-    from ..models import CNNTagger
+    from sktags.models import RECIPES, CNNTagger
 
     defaults = CNNTagger().get_params()
     params = {key: defaults[key] for key in _PARAMS.values()}
@@ -96,46 +110,24 @@ def tagger_params(args):
     given = {}
     for dest, key in _PARAMS.items():
         value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if dest == "architecture":
-            value = ARCHITECTURES[value]
-        elif dest == "valid_size":
-            if not 0.0 <= value < 1.0:
-                raise CLIError(
-                    f"--valid-size (valid_size) must be at least 0 (no validation) and below "
-                    f"1, got {value:g}"
-                )
-            value = value if value > 0 else None
-        given[key] = value
+        if value is not None:
+            if dest == "architecture":
+                value = ARCHITECTURES[value]
+            elif dest == "valid_size" and value == 0:
+                value = None  # --valid-size 0: no validation
+            given[key] = value
     params.update(preset)
     params.update(given)
-    _check(params)
-    return params, preset, given
-
-
-def _check(params):
-    """Refuse bad values before any feature is computed (exit status 2; 1 for the
-    options that predate the model flags, as before)."""
-    from ..models import CNNTagger
-
-    if params["max_epochs"] < 1:
-        raise CLIError(f"--epochs must be at least 1, got {params['max_epochs']}")
     if params["crop_hop"] is not None and params["crop_frames"] is None:
         raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
-    try:
-        CNNTagger(**params)._validate_params()
-    except ValueError as exc:
-        message = str(exc).strip().splitlines()[0]
-        for dest, key in _PARAMS.items():
-            message = message.replace(f"'{key}' parameter", f"{_FLAG[dest]} ({key})")
-        raise CLIUsageError(message) from None
+    # Checked by the estimator itself, before any feature is computed; its
+    # ValueError is printed unchanged (exit status 1, as in every subcommand).
+    CNNTagger(**params)._validate_params()
+    return params, preset, given
 
 
 def describe(params, preset, given, recipe):
     """Lines that say what the recipe set and which optimiser settings are used."""
-    from ..models._optim import DEFAULT_LR
-
     lines = []
     if recipe is not None:
         shown = ", ".join(f"{k}={v!r}" for k, v in preset.items())
@@ -145,7 +137,7 @@ def describe(params, preset, given, recipe):
             lines.append("  overridden by options: " + ", ".join(f"{k}={v!r}" for k, v in over.items()))
     module = params["module"] or "paper (ibrahim2020)"
     lr = params["lr"]
-    lr_text = f"{lr:g}" if lr is not None else f"{DEFAULT_LR[params['optimizer']]:g} (default)"
+    lr_text = f"{lr:g}" if lr is not None else "default"
     crops = (
         f"crops of {params['crop_frames']} frames" if params["crop_frames"] is not None
         else "whole inputs"
