@@ -101,9 +101,10 @@ def display_name(name):
 
 
 def csv_line(fields):
+    """One CSV row ending in ``\n``; a field holding ``\r`` or ``\n`` is quoted."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(fields)
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerow(fields)  # quotes fields with \r too
+    return buf.getvalue()[:-2] + "\n"
 
 
 def _order(proba, top_k):

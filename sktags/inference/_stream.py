@@ -27,7 +27,7 @@ def _parse(record, fmt):
         raise ValueError("NUL bytes")
     if fmt == "jsonl":
         return json.loads(text)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if len(rows) != 1:
         raise ValueError("not one CSV record")
     return rows[0]
