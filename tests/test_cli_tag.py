@@ -380,12 +380,15 @@ def test_resume_redoes_a_damaged_row_in_the_middle(capsys, data, tmp_path):
 
 def test_tag_names_that_are_output_columns_are_refused(capsys, data, tmp_path):
     """Issue 17 class 4: `train` refuses them; `tag` refuses a model that has them."""
-    from sktags.cli._models import save_model
+    from sktags.inference import save_tagging_model
+    from sktags.models import save_model
 
     bundle = load_model(data["model"])
     names = ["file", *bundle["target_names"][1:]]
-    model = tmp_path / "cols.sktags"
-    save_model(model, {**bundle, "target_names": names})
+    with pytest.raises(ValueError, match="tag name 'file'"):  # not written by the library
+        save_tagging_model(tmp_path / "no.sktags", bundle["pipeline"], target_names=names)
+    model = tmp_path / "cols.sktags"  # a model file of sktags 0.2 could hold such names
+    save_model(model, bundle["pipeline"], metadata={"target_names": names})
     out = tmp_path / "tags.csv"
     status, _, err = _run(capsys, ["tag", str(model), data["files"][0], "-o", str(out)])
     _one_line_error(status, err, "tag name 'file' is also an output column")

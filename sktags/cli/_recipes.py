@@ -89,8 +89,10 @@ def _as_flags(params):
     return " ".join(parts).replace("%", "%%")
 
 
-def tagger_params(args):
+def tagger_params(args, **run_params):
     """CNNTagger parameters of a ``sktags train`` command line.
+
+    ``run_params`` (threshold, batch size...) are checked with them.
 
     Returns
     -------
@@ -122,7 +124,7 @@ def tagger_params(args):
         raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
     # Checked by the estimator itself, before any feature is computed; its
     # ValueError is printed unchanged (exit status 1, as in every subcommand).
-    CNNTagger(**params)._validate_params()
+    CNNTagger(**params, **run_params)._validate_params()
     return params, preset, given
 
 

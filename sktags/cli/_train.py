@@ -18,7 +18,7 @@ from ._features import (
     mel_params,
     refuse_mel_options_with_features,
 )
-from ._models import MODEL_FORMAT, save_model
+from ._models import save_model
 from ._paths import (
     audio_by_id,
     audio_inputs,
@@ -102,15 +102,11 @@ def add_parser(sub):
 
 
 def _threshold(value):
-    if value == "f1":
-        return "f1"
+    """A number, or the text as given (``"f1"``; CNNTagger refuses any other)."""
     try:
-        t = float(value)
+        return float(value)
     except ValueError:
-        raise CLIError(f"--threshold must be a number in [0, 1] or 'f1', got {value!r}") from None
-    if not 0.0 <= t <= 1.0:
-        raise CLIError(f"--threshold must be in [0, 1], got {t}")
-    return t
+        return value
 
 
 def run(args):
@@ -123,7 +119,8 @@ def run(args):
         refuse_mel_options_with_features(args, data)
     refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
-    params, preset, given = tagger_params(args)
+    params, preset, given = tagger_params(args, threshold=threshold, batch_size=args.batch_size,
+                                          patience=args.patience, precision=args.precision)
     if threshold == "f1" and params["valid_size"] is None:
         raise CLIUsageError(
             "--threshold f1 tunes the thresholds on the validation split, and there is none "
@@ -212,8 +209,6 @@ def run(args):
     mel = MelSpectrogramTransformer(**transformer_params)
     pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
     bundle = {
-        "format": MODEL_FORMAT,
-        "version": 1,
         "target_names": list(names),
         "pipeline": pipeline,
         "weighting": args.weighting,

@@ -23,6 +23,8 @@ _EXPORTS = {
     "check_tag_names": "._rows",
     "display_name": "._rows",
     "embed_to_file": "._embed",
+    "load_tagging_model": "._model_file",
+    "save_tagging_model": "._model_file",
     "load_embeddings": "._embed",
 }
 
