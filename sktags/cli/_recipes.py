@@ -8,21 +8,26 @@ and the options given override either.
 
 from ._errors import CLIUsageError
 
-#: --architecture -> CNNTagger's ``module``.
-ARCHITECTURES = {"paper": None, "short_chunk": "short_chunk"}
-
 
 def option_set(name):
     """One of the library's option sets, the one definition that CLI ``choices`` read.
 
-    ``OPTIMIZERS`` and ``PRECISIONS`` are read from :mod:`sktags.models` once it
-    exports them; until then from the values below, defined here only.
+    ``ARCHITECTURES``, ``OPTIMIZERS`` and ``PRECISIONS`` are read from
+    :mod:`sktags.models` once it exports them; until then from the values
+    below, defined here only.
     """
     import sktags.models
 
-    fallback = {"OPTIMIZERS": ("adadelta", "adamw"),
+    fallback = {"ARCHITECTURES": ("ibrahim2020", "short_chunk"),
+                "OPTIMIZERS": ("adadelta", "adamw"),
                 "PRECISIONS": ("float32", "bfloat16", "float16")}
     return tuple(getattr(sktags.models, name, None) or fallback[name])
+
+
+def architectures():
+    """--architecture -> CNNTagger's ``module``: "paper" (the default, None) and the option set."""
+    return {"paper": None, **{name: name for name in option_set("ARCHITECTURES")}}
+
 
 #: Command-line destinations -> CNNTagger parameters they set.
 _PARAMS = {
@@ -52,7 +57,7 @@ def add_model_arguments(parser):
         help=f"a preset of the options below ({shown}; real-music is for your own music). "
         "Options given with it override its values",
     )
-    g.add_argument("--architecture", choices=list(ARCHITECTURES), default=None,
+    g.add_argument("--architecture", choices=list(architectures()), default=None,
                    help="the paper's CNN or the short-chunk CNN (paper)")
     g.add_argument("--crop-frames", type=int, default=None, metavar="N",
                    help="train on random crops of N frames and predict by averaging windows "
@@ -78,7 +83,7 @@ def add_model_arguments(parser):
 def _as_flags(params):
     """A recipe's parameters as the options that set them."""
     flag_of = {key: _FLAG[dest] for dest, key in _PARAMS.items()}
-    names = {value: name for name, value in ARCHITECTURES.items()}
+    names = {None: "paper"}
     parts = []
     for key, value in params.items():
         if key == "module":
@@ -114,7 +119,7 @@ def tagger_params(args, **run_params):
         value = getattr(args, dest, None)
         if value is not None:
             if dest == "architecture":
-                value = ARCHITECTURES[value]
+                value = architectures()[value]
             elif dest == "valid_size" and value == 0:
                 value = None  # --valid-size 0: no validation
             given[key] = value

@@ -29,19 +29,19 @@ class TagOutput:
     A CSV or JSON Lines output is written row by row as files complete (a
     killed run leaves complete rows and at most one torn row); a JSON or
     table output is written atomically when the run ends (to stdout when
-    ``path`` is None). While open, ``<path>.lock`` is held (:mod:`filelock`):
+    ``path`` is None). While open, ``<path>.lock`` is held (``filelock``):
     a second run on the same output is refused. Beside a streamed output,
     ``<path>.sktags-run.json`` records what produced its rows: the format,
     the tag names, ``top_k``, the taggram file and ``provenance`` (e.g. the
     model's checksum).
 
     With ``resume=True`` the rows already in the output are kept and their
-    files are in :attr:`done`, so that the caller tags only the others. A
+    files are in ``done``, so that the caller tags only the others. A
     resume whose record differs from the output's is refused, naming the
     difference. Only complete, well-formed rows count as done (the right
     columns, finite probabilities in [0, 1], no NUL byte, each file once):
     damaged rows are dropped, the output rewritten without them (atomically)
-    and their files tagged again; :attr:`dropped` counts them.
+    and their files tagged again; ``dropped`` counts them.
 
     Parameters
     ----------
