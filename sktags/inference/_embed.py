@@ -5,15 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import atomic_path
+from ..features import FRONT_END_KEYS, features_index_path
+from ..utils import atomic_path, first_line
 
 __all__ = ["embed_to_file", "load_embeddings"]
 
 EMBEDDINGS_FORMAT = "sktags-embeddings"
-
-
-def _index_path(path):
-    return Path(path).with_suffix(".json")
 
 
 def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None, callback=None):
@@ -101,12 +98,11 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
         E.flush()
         del E
     mel = pipeline.named_steps["mel"]
-    from ..features import FRONT_END_KEYS
 
     index = {"format": EMBEDDINGS_FORMAT, "ids": ids, "files": files, "shape": list(shape),
              "dtype": "float32", "transformer": {k: getattr(mel, k) for k in FRONT_END_KEYS},
              "failed": failed, "errors": errors}
-    with atomic_path(_index_path(path), prefix=".index-", suffix=".tmp") as tmp:
+    with atomic_path(features_index_path(path), prefix=".index-", suffix=".tmp") as tmp:
         Path(tmp).write_text(json.dumps(index, indent=1), encoding="utf-8")
     return load_embeddings(path)
 
@@ -124,13 +120,11 @@ def load_embeddings(path):
     ValueError
         One line naming the file and what is wrong.
     """
-    index_file = _index_path(path)
+    index_file = features_index_path(path)
     try:
         index = json.loads(index_file.read_text(encoding="utf-8"))
         E = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, RecursionError) as exc:
-        from ..utils import first_line
-
         raise ValueError(f"{str(path)!r} is not a readable embeddings file: {first_line(exc)}") from None
     if not isinstance(index, dict) or index.get("format") != EMBEDDINGS_FORMAT:
         raise ValueError(f"index {str(index_file)!r} is not that of an embeddings file")
