@@ -271,6 +271,20 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
     assert not list((tmp_path / "ck").iterdir())
 
 
+def test_a_bad_option_value_is_the_same_error_in_every_subcommand(capsys, tmp_path, dataset,
+                                                                   trained):
+    """--batch-size 0: the library's ValueError, exit status 1, in train, tag and embed."""
+    wav = str(next(dataset["audio"].glob("*.wav")))
+    for argv in (["train", str(dataset["audio"]), "--labels", str(dataset["labels"]),
+                  "-o", str(tmp_path / "m.sktags"), *TINY_MEL],
+                 ["tag", str(trained), wav],
+                 ["tag", str(trained), wav, "-o", str(tmp_path / "t.csv")],
+                 ["embed", str(trained), wav, "-o", str(tmp_path / "e.npy")]):
+        status, _, err = _run(capsys, [*argv, "--batch-size", "0"])
+        _assert_one_line_error(status, err, "batch_size")
+    assert not (tmp_path / "m.sktags").exists() and not (tmp_path / "e.npy").exists()
+
+
 @pytest.mark.parametrize("bad_option", [["--batch-size", "0"], ["--valid-size", "1.5"]])
 def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, dataset, bad_option):
     # CNNTagger rejects the parameter in fit, after the features are extracted into

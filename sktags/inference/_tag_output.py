@@ -29,8 +29,9 @@ class TagOutput:
     A CSV or JSON Lines output is written row by row as files complete (a
     killed run leaves complete rows and at most one torn row); a JSON or
     table output is written atomically when the run ends (to stdout when
-    ``path`` is None). While open, ``<path>.lock`` is held (``filelock``):
-    a second run on the same output is refused. Beside a streamed output,
+    ``path`` is None). While a CSV or JSON Lines output (or a taggram) is
+    open, ``<path>.lock`` is held (``filelock``; the empty file stays): a
+    second run on the same output is refused. Beside a streamed output,
     ``<path>.sktags-run.json`` records what produced its rows: the format,
     the tag names, ``top_k``, the taggram file and ``provenance`` (e.g. the
     model's checksum).
@@ -112,18 +113,15 @@ class TagOutput:
         if self.top_k is not None and (isinstance(self.top_k, bool) or int(self.top_k) < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}.")
         self.done, self.dropped, self.n_written, self.n_failed = set(), 0, 0, 0
-        self._lock = self._sink = self._gram = self._atomic = None
-        if self.path is not None:
-            from filelock import FileLock, Timeout
-
-            lock = FileLock(f"{os.fspath(self.path)}.lock", timeout=0)
-            try:
-                lock.acquire()
-            except Timeout:
-                raise RuntimeError(
-                    f"another run is writing {os.fspath(self.path)!r} (it is locked); wait for "
-                    "it to finish, or give this one another output file") from None
-            self._lock = lock
+        self._sink = self._gram = self._atomic = None
+        self._locks = []
+        streamed = [self.path] if self.path is not None and fmt in STREAMED else []
+        try:
+            for path in streamed + ([self.taggram] if self.taggram is not None else []):
+                self._lock(path)
+        except BaseException:
+            self._release()
+            raise
         try:
             self._open()
         except BaseException:
@@ -267,7 +265,19 @@ class TagOutput:
             self._release()
         return False
 
+    def _lock(self, path):
+        """Hold ``<path>.lock`` (an empty file, left in place) for as long as this run writes."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(f"{os.fspath(path)}.lock", timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise RuntimeError(
+                f"another run is writing {os.fspath(path)!r} (it is locked); wait for it to "
+                "finish, or give this one another output file") from None
+        self._locks.append(lock)
+
     def _release(self):
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        while self._locks:
+            self._locks.pop().release()
