@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from ..utils import atomic_path
+from ..utils import write_text_atomic as write_atomic
 from ._errors import CLIError, CLIUsageError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -73,8 +73,7 @@ def audio_inputs(data, outputs):
 def write_text_atomic(target, text):
     """Write ``text`` to ``target`` atomically (UTF-8), after :func:`check_output_path`."""
     check_output_path(target)
-    with atomic_path(target, prefix=f".{Path(target).name}.", suffix=".part") as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
+    write_atomic(target, text)
 
 
 def _audio_in_folder(folder, recursive):

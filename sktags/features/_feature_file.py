@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import atomic_path, first_line
+from ..utils import first_line, write_text_atomic
 
 __all__ = ["FRONT_END_KEYS", "check_front_end", "features_index_path", "load_features",
            "write_features"]
@@ -38,12 +38,6 @@ def features_index_path(path):
     'feats/train.json'
     """
     return Path(path).with_suffix(".json")
-
-
-def _write_json(path, obj):
-    with atomic_path(path, prefix=f".{Path(path).name}.", suffix=".part") as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1)
 
 
 def write_features(files, path, *, transformer, ids=None, dtype="float32", reuse=False):
@@ -119,7 +113,7 @@ def write_features(files, path, *, transformer, ids=None, dtype="float32", reuse
     }
     if ragged:
         index.update(layout="ragged", offsets=Path(offsets_path(path)).name)
-    _write_json(features_index_path(path), index)
+    write_text_atomic(features_index_path(path), json.dumps(index, indent=1))
     return X, index
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..utils import first_line
+from ..utils import first_line, streaming_parallel
 
 _DEFAULT_CHUNK = 4
 
@@ -129,7 +129,7 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     ...  iter_spectrograms(mel, [os.path.join(d, "a.wav"), os.path.join(d, "missing.wav")])]
     [(0, (1, 16, 22), False), (1, None, True)]
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import delayed, effective_n_jobs
 
     files = [str(f) for f in files]
     chunk_size = max(1, int(chunk_size))
@@ -148,16 +148,9 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     # stream back while the remaining tasks run (a backend that cannot stream,
     # e.g. Ray's or "multiprocessing", returns the round at once).
     step = max(4 * n_workers, -(-int(round_size) // chunk_size))
-    try:
-        Parallel(n_jobs=n_jobs, return_as="generator")
-        return_as = "generator"
-    except ValueError as exc:
-        if "return_as" not in str(exc):
-            raise
-        return_as = "list"
     for k in range(0, len(groups), step):
         selection = groups[k : k + step]
-        results = Parallel(n_jobs=n_jobs, return_as=return_as)(tasks(selection))
+        results = streaming_parallel(n_jobs)[0](tasks(selection))
         for (first, _), group in zip(selection, results):
             for j, (spec, error) in enumerate(group):
                 yield first + j, spec, error

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..features import FRONT_END_KEYS, features_index_path
-from ..utils import atomic_path, first_line
+from ..utils import atomic_path, first_line, write_text_atomic
 
 __all__ = ["embed_to_file", "load_embeddings"]
 
@@ -102,8 +102,7 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
     index = {"format": EMBEDDINGS_FORMAT, "ids": ids, "files": files, "shape": list(shape),
              "dtype": "float32", "transformer": {k: getattr(mel, k) for k in FRONT_END_KEYS},
              "failed": failed, "errors": errors}
-    with atomic_path(features_index_path(path), prefix=".index-", suffix=".tmp") as tmp:
-        Path(tmp).write_text(json.dumps(index, indent=1), encoding="utf-8")
+    write_text_atomic(features_index_path(path), json.dumps(index, indent=1))
     return load_embeddings(path)
 
 

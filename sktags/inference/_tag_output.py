@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..utils import atomic_path
+from ..utils import atomic_path, write_text_atomic
 from ._rows import check_tag_names, csv_line, parse_summary, parse_taggram, render, taggram_rows
 from ._stream import ENCODING, StreamWriter, iter_records
 
@@ -146,8 +146,7 @@ class TagOutput:
                 tkeep = self._keep_rows(self.taggram, "csv", self._gram_header(),
                                         self._gram_file, unique=False)
         elif fmt in STREAMED and self.path is not None:
-            with atomic_path(run_record_path(self.path), prefix=".run-", suffix=".tmp") as tmp:
-                Path(tmp).write_text(json.dumps(record, indent=1), encoding="utf-8")
+            write_text_atomic(run_record_path(self.path), json.dumps(record, indent=1))
         if self.taggram is not None:
             self._gram = StreamWriter(self.taggram, header=self._gram_header(), keep=tkeep)
         if self.path is None:
