@@ -464,6 +464,13 @@ def test_train_skip_missing(capsys, tmp_path, dataset):
                                    "-o", str(model), *TINY_MEL])
     assert status == 0
     assert "using 24 of 25" in out
+    # the oracle: the same training on the labels without the unmatched track
+    plain = tmp_path / "plain.sktags"
+    assert main(["train", str(dataset["audio"]), "--labels", str(dataset["labels"]), "--epochs",
+                 "1", "-q", "--weighting", "none", "-o", str(plain), *TINY_MEL]) == 0
+    files = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[:6]
+    np.testing.assert_array_equal(load_model(model)["pipeline"].predict_proba(files),
+                                  load_model(plain)["pipeline"].predict_proba(files))
 
 
 # fetch-previews and demo: see test_deezer.py and test_demo.py
