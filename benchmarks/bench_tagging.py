@@ -8,7 +8,7 @@ into a temporary folder, then times with the paper's front end (22,050 Hz,
   (the joblib tasks ``sktags tag`` runs) with ``--jobs`` workers;
 * ``sktags tag``'s library path: :func:`sktags.inference.tag_files` (the same
   decoding, plus the network's forward pass in batches in the main process)
-  writing one CSV row per file through :class:`sktags.inference.StreamWriter`,
+  writing one CSV row per file through :class:`sktags.inference.TagOutput`,
   with the paper's network (``CNNTagger()``), and with a small one.
 
 The networks are fitted for one epoch on a few random inputs: the weights do
@@ -79,7 +79,7 @@ def best_rate(fn, n_files, repeat):
 
 def main():
     from sktags.features import MelSpectrogramTransformer
-    from sktags.inference import StreamWriter, iter_spectrograms, tag_files
+    from sktags.inference import TagOutput, iter_spectrograms, tag_files
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=96)
@@ -103,10 +103,11 @@ def main():
 
         def end_to_end(pipeline):
             def run():
-                with StreamWriter(out, header="file,status\n") as w:
+                n_tags = len(pipeline.named_steps["tagger"].thresholds_)
+                with TagOutput(out, target_names=[f"tag{j}" for j in range(n_tags)]) as w:
                     for r in tag_files(pipeline, files, n_jobs=args.jobs,
                                        batch_size=args.batch_size):
-                        w.write(f"{r.file},ok," + ",".join(f"{p:.6f}" for p in r.proba) + "\n")
+                        w.write(r)
             return run
 
         decode_only()  # warm-up: worker start-up, imports

@@ -1,27 +1,13 @@
-"""Catalogue-scale inference (sktags.inference): streaming features, tagging, resumable output."""
-
-import csv
-import io
-import json
-import os
+"""Catalogue-scale inference (sktags.inference._catalogue): streaming features and tagging."""
 
 import joblib
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 
 from sktags import CNNTagger, MelSpectrogramTransformer
-from sktags.inference import (
-    StreamWriter,
-    iter_spectrograms,
-    move_to_device,
-    prefix_of_files,
-    read_done,
-    tag_files,
-)
+from sktags.inference import iter_spectrograms, move_to_device, tag_features, tag_files
 
 MEL = {"offset": 0.0, "duration": 1.0, "n_mels": 16}
 
@@ -99,6 +85,40 @@ def test_tag_files_equals_predict_proba_across_batches(audio, pipeline):
         np.testing.assert_array_equal(D, tagger.predict(np.asarray(pipeline[:-1].transform(files))))
 
 
+def test_non_finite_audio_is_a_failure_of_that_file_alone(audio, pipeline, tmp_path):
+    """Issue 17 class 6: inf samples fail their file (named), the others are tagged."""
+    files, _ = audio
+    y = sf.read(files[0], dtype="float32")[0]
+    y[100:200] = np.inf
+    bad = str(tmp_path / "inf.wav")
+    sf.write(bad, y, 22050, subtype="FLOAT")
+    results = list(tag_files(pipeline, [files[1], bad, files[2]], batch_size=2))
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].file == bad and results[1].error
+    np.testing.assert_allclose([results[0].proba, results[2].proba],
+                               pipeline.predict_proba([files[1], files[2]]), atol=1e-6)
+
+
+def test_tag_features_equals_predict_proba_with_failed_and_non_finite_rows(audio, pipeline):
+    files, _ = audio
+    X = np.array(pipeline[:-1].transform(files))
+    tagger = pipeline.named_steps["tagger"]
+    expected = tagger.predict_proba(X)
+    X[4, 0, 3, 5] = np.nan
+    for batch_size in (1, 4, 50):
+        results = list(tag_features(tagger, X, files, failed=[2], errors=["gone"],
+                                    batch_size=batch_size))
+        assert [r.position for r in results] == list(range(len(files)))
+        assert [r.ok for r in results] == [i not in (2, 4) for i in range(len(files))]
+        assert results[2].error == "gone" and "not finite" in results[4].error
+        good = [i for i in range(len(files)) if i not in (2, 4)]
+        np.testing.assert_allclose([results[i].proba for i in good], expected[good], atol=1e-6)
+        np.testing.assert_array_equal([results[i].predicted for i in good],
+                                      expected[good] >= tagger.thresholds_)
+    with pytest.raises(ValueError, match="batch_size"):
+        tag_features(tagger, X, files, batch_size=0)
+
+
 def test_windows_of_a_whole_input_model_are_one_window_at_zero(audio, pipeline):
     files, _ = audio
     results = list(tag_files(pipeline, files[:3], windows=True))
@@ -133,76 +153,6 @@ def test_move_to_device(pipeline, audio):
     with pytest.raises(ValueError, match="not-a-device"):
         move_to_device(tagger, "not-a-device")
     tagger.set_params(device="auto")
-
-
-# ------------------------------------------------------------------ streamed output
-
-
-def _csv_text(rows):
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
-
-
-names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"),
-                min_size=1, max_size=12)
-
-
-@settings(max_examples=60, deadline=None)
-@given(files=st.lists(names, min_size=0, max_size=8, unique=True), cut=st.integers(0, 10_000),
-       fmt=st.sampled_from(["csv", "jsonl"]))
-def test_read_done_keeps_exactly_the_complete_rows(tmp_path_factory, files, cut, fmt):
-    """Any prefix of an output (a killed run) reads back as its complete rows only."""
-    header = ["file", "status"]
-    if fmt == "csv":
-        rows = [_csv_text([header])] + [_csv_text([[f, "ok"]]) for f in files]
-    else:
-        rows = [""] + [json.dumps({"file": f, "status": "ok"}) + "\n" for f in files]
-    data = "".join(rows).encode()
-    cut = min(cut, len(data))
-    path = tmp_path_factory.mktemp("rd") / f"out.{fmt}"
-    path.write_bytes(data[:cut])
-    done, keep = read_done(path, fmt, header)
-    ends = np.cumsum([len(r.encode()) for r in rows])
-    complete = [f for f, end in zip(files, ends[1:]) if end <= cut]
-    assert done == set(complete)
-    header_end = ends[0] if cut >= ends[0] else 0
-    assert keep == max([header_end] + [e for e in ends[1:] if e <= cut])
-    # resuming appends the remaining rows after the complete part: the whole output
-    with StreamWriter(path, header=rows[0], keep=keep) as w:
-        for f, row in zip(files, rows[1:]):
-            if f not in done:
-                w.write(row)
-    assert path.read_bytes() == data
-
-
-def test_read_done_refuses_other_columns_and_damage(tmp_path):
-    path = tmp_path / "t.csv"
-    path.write_text("file,status,a\nx.wav,ok,0.1\n")
-    with pytest.raises(ValueError, match="cannot be resumed"):
-        read_done(path, "csv", ["file", "status", "b"])
-    path.write_text("file,status\nx.wav,ok\n\xff\n")
-    path.write_bytes(b"file,status\nx.wav,ok\n\xff\xfe bad\ny.wav,ok\n")
-    with pytest.raises(ValueError, match="line 3"):
-        read_done(path, "csv", ["file", "status"])
-    path.write_bytes(b"file,status\nx.wav,ok\n\xff\xfe bad\n")  # a damaged last row is cut
-    assert read_done(path, "csv", ["file", "status"]) == ({"x.wav"}, 21)
-    j = tmp_path / "t.jsonl"
-    j.write_text('{"file": "a", "status": "ok"}\n[1, 2]\n{"file": "b"}\n')
-    with pytest.raises(ValueError, match="line 2"):
-        read_done(j, "jsonl")
-    assert read_done(tmp_path / "absent.csv", "csv") == (set(), 0)
-
-
-def test_prefix_of_files_cuts_rows_of_files_not_done(tmp_path):
-    path = tmp_path / "gram.csv"
-    text = _csv_text([["file", "start"], ["a", "0"], ["a", "1"], ["b", "0"], ["c", "0"]])
-    path.write_text(text + "c,1")
-    keep = prefix_of_files(path, "csv", {"a", "b"})
-    assert path.read_bytes()[:keep].decode() == _csv_text(
-        [["file", "start"], ["a", "0"], ["a", "1"], ["b", "0"]])
-    assert prefix_of_files(path, "csv", set()) == len("file,start\n")
-    assert os.path.getsize(path) > keep
 
 
 def test_a_slow_consumer_keeps_a_bounded_number_of_tasks_ahead(monkeypatch):

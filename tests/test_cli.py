@@ -271,6 +271,20 @@ def test_bad_csvs_and_mismatched_ids(capsys, tmp_path, dataset):
     assert not list((tmp_path / "ck").iterdir())
 
 
+def test_a_bad_option_value_is_the_same_error_in_every_subcommand(capsys, tmp_path, dataset,
+                                                                   trained):
+    """--batch-size 0: the library's ValueError, exit status 1, in train, tag and embed."""
+    wav = str(next(dataset["audio"].glob("*.wav")))
+    for argv in (["train", str(dataset["audio"]), "--labels", str(dataset["labels"]),
+                  "-o", str(tmp_path / "m.sktags"), *TINY_MEL],
+                 ["tag", str(trained), wav],
+                 ["tag", str(trained), wav, "-o", str(tmp_path / "t.csv")],
+                 ["embed", str(trained), wav, "-o", str(tmp_path / "e.npy")]):
+        status, _, err = _run(capsys, [*argv, "--batch-size", "0"])
+        _assert_one_line_error(status, err, "batch_size")
+    assert not (tmp_path / "m.sktags").exists() and not (tmp_path / "e.npy").exists()
+
+
 @pytest.mark.parametrize("bad_option", [["--batch-size", "0"], ["--valid-size", "1.5"]])
 def test_train_failing_before_first_epoch_leaves_nothing(capsys, tmp_path, dataset, bad_option):
     # CNNTagger rejects the parameter in fit, after the features are extracted into
@@ -312,7 +326,7 @@ def test_more_malformed_csvs_one_line(capsys, tmp_path, dataset):
 
 def test_train_writes_a_model_bundle(trained, dataset):
     bundle = load_model(trained)
-    assert bundle["format"] == "sktags-model"
+    assert set(bundle) == {"pipeline", "target_names", "weighting", "n_train"}
     assert bundle["target_names"] == dataset["names"]
     tagger = bundle["pipeline"].named_steps["tagger"]
     assert tagger.weighting_.negative == "ignore_zeros"
@@ -450,6 +464,13 @@ def test_train_skip_missing(capsys, tmp_path, dataset):
                                    "-o", str(model), *TINY_MEL])
     assert status == 0
     assert "using 24 of 25" in out
+    # the oracle: the same training on the labels without the unmatched track
+    plain = tmp_path / "plain.sktags"
+    assert main(["train", str(dataset["audio"]), "--labels", str(dataset["labels"]), "--epochs",
+                 "1", "-q", "--weighting", "none", "-o", str(plain), *TINY_MEL]) == 0
+    files = sorted(str(p) for p in dataset["audio"].glob("*.wav"))[:6]
+    np.testing.assert_array_equal(load_model(model)["pipeline"].predict_proba(files),
+                                  load_model(plain)["pipeline"].predict_proba(files))
 
 
 # fetch-previews and demo: see test_deezer.py and test_demo.py

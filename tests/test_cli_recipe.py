@@ -141,7 +141,7 @@ def test_flags_train_the_same_model_as_the_library(capsys, data, ragged, tmp_pat
         "--mixup", "0.4", "--weight-decay", "0.02", "--epochs", "2", "--valid-size", "0",
         "--weighting", "none", "--batch-size", "4", "--device", "cpu", "-q", *TINY_MEL])
     assert status == 0, err
-    assert "network short_chunk, crops of 16 frames, optimizer adamw lr=0.003 (default)" in out
+    assert "network short_chunk, crops of 16 frames, optimizer adamw lr=0.003" in out
     cli = _tagger(model)
     X = MelSpectrogramTransformer(offset=0.0, duration=1.0, **MEL_PARAMS).fit_transform(
         data["files"])
@@ -189,11 +189,14 @@ def test_recipe_and_option_usage_errors(capsys, data, tmp_path, ragged):
     _usage_error(*_run(capsys, [*base, "--recipe", "pop"])[::2], "invalid choice: 'pop'",
                  "real-music")
     _usage_error(*_run(capsys, [*base, "--crop-hop", "4"])[::2], "--crop-hop needs --crop-frames")
-    _usage_error(*_run(capsys, [*base, "--mixup", "-1"])[::2], "--mixup (mixup)")
+    # the estimator's ValueError, unchanged, exit status 1 (as in every subcommand)
+    for flag, value, param in (("--mixup", "-1", "mixup"), ("--valid-size", "1.5", "valid_size"),
+                               ("--epochs", "0", "max_epochs")):
+        status, _, err = _run(capsys, [*base, flag, value])
+        assert status == 1 and len(err.strip().splitlines()) == 1, err
+        assert f"The '{param}' parameter of CNNTagger" in err
     _usage_error(*_run(capsys, [*base, "--recipe", "real-music", "--threshold", "f1"])[::2],
                  "--threshold f1", "--valid-size")
-    status, _, err = _run(capsys, [*base, "--valid-size", "1.5"])  # exit 1, as before
-    assert status == 1 and "--valid-size" in err and len(err.strip().splitlines()) == 1
     _usage_error(*_run(capsys, [*base, "--whole-track", *SMALL_MEL])[::2],
                  "--whole-track", "--crop-frames N or --recipe real-music")
     _usage_error(*_run(capsys, [*base, "--whole-track", "--crop-frames", "8",
@@ -248,12 +251,14 @@ def test_train_and_evaluate_whole_tracks(capsys, data, ragged, tmp_path):
                                    *ckpt])
     assert status == 0, err
     assert (tmp_path / "ckpt" / "features.offsets.npy").is_file()
-    # Run again: the whole tracks extracted into the checkpoint folder are reused.
+    # Run again: the whole tracks extracted into the checkpoint folder are reused (not rewritten).
+    written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ckpt").glob("features*")}
     again = tmp_path / "again.sktags"
     status, out, err = _run(capsys, ["train", str(data["audio"]), "--labels", str(data["labels"]),
                                      "-o", str(again), "--whole-track", *flags, *SMALL_MEL, *ckpt])
     assert status == 0, err
-    assert "reusing features extracted earlier" in out
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ckpt").glob("features*")} == written
+    assert len(written) == 3  # frames, offsets, index
     # The same whole-track features, the same seed: the same model.
     R = RaggedSpectrograms.load(ragged)[np.arange(len(data["ids"]))]
     P = _tagger(from_file).predict_proba(R)

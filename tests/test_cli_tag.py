@@ -1,6 +1,7 @@
 """``sktags tag`` at catalogue scale and ``sktags embed``: streaming, resume, failures, safety."""
 
 import csv
+import io
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import soundfile as sf
 
 from sktags import CNNTagger
 from sktags.cli import main
-from sktags.cli._common import load_model
+from sktags.cli._models import load_model
 
 TINY_MEL = ["--offset", "0", "--duration", "1", "--n-mels", "16", "--hop-length", "1024"]
 REPO = Path(__file__).resolve().parents[1]
@@ -183,7 +184,7 @@ def test_whole_track_and_device_errors(capsys, data):
 
 
 def test_whole_track_taggram_of_a_crop_model(capsys, data, tmp_path):
-    from sktags.cli._common import save_model
+    from sktags.cli._models import save_model
     from sktags.features import MelSpectrogramTransformer
 
     bundle = load_model(data["model"])
@@ -236,42 +237,60 @@ def _csv_by_file(path):
     return {r["file"]: r for r in rows}, [r["file"] for r in rows]
 
 
-def test_killed_run_resumes_without_duplicates(capsys, data, tmp_path):
-    """SIGKILL mid-run, then --resume: every file once, values equal to a clean run."""
-    many = tmp_path / "many"
-    many.mkdir()
+@pytest.fixture(scope="module")
+def many(data, tmp_path_factory):
+    """300 audio files (links to the clips and the broken file) and a clean run's CSV."""
+    many = tmp_path_factory.mktemp("many")
     sources = [*data["files"], data["broken"]]
     for k in range(300):
         os.symlink(sources[k % len(sources)], many / f"f{k:03d}.wav")
-    clean = tmp_path / "clean.csv"
-    assert _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(clean), "-q",
-                         "--batch-size", "4"])[0] == 0
+    clean = tmp_path_factory.mktemp("clean") / "clean.csv"
+    assert main(["tag", str(data["model"]), str(many), "-o", str(clean), "-q",
+                 "--batch-size", "4"]) == 0
+    return many, clean
+
+
+def _start(data, many, out, *extra):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "sktags", "tag", str(data["model"]), str(many),
+                             "-o", str(out), "--batch-size", "1", "-q", *extra], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_rows(proc, out, n):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") > n:
+            return
+        time.sleep(0.005)
+    assert proc.poll() is None, proc.stderr.read().decode()  # still running
+
+
+def _kill(proc):
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+
+
+@pytest.mark.slow
+def test_killed_runs_resume_without_duplicates(capsys, data, many, tmp_path):
+    """SIGKILL mid-run, then a resumed run killed too, then --resume: every file once."""
+    many, clean = many
     expected, order = _csv_by_file(clean)
     assert len(order) == 300
-
     out = tmp_path / "tags.csv"
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "sktags", "tag", str(data["model"]), str(many),
-                             "-o", str(out), "--batch-size", "1", "-q"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if out.exists() and out.read_bytes().count(b"\n") > 6:
-                break
-            time.sleep(0.005)
-        assert proc.poll() is None, proc.stderr.read().decode()  # still running: killed mid-run
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stderr.close()
-    partial, _ = _csv_by_file(out) if out.stat().st_size else ({}, [])
-    assert 0 < len(partial) < 300
-    # a torn last row, as a kill in the middle of a write leaves it
-    with open(out, "ab") as fh:
-        fh.write(b"/torn/row.wav,ok,,gen")
+    for k, extra in enumerate([(), ("--resume",)]):
+        proc = _start(data, many, out, *extra)
+        try:
+            _wait_for_rows(proc, out, 6 + 40 * k)
+            _kill(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        partial, _ = _csv_by_file(out)
+        assert 0 < len(partial) < 300
+        with open(out, "ab") as fh:  # a torn last row, as a kill in the middle of a write leaves it
+            fh.write(b"/torn/row.wav,ok,,gen")
     status, stdout, err = _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(out),
                                         "--resume", "--batch-size", "4"])
     assert status == 0, err
@@ -289,6 +308,148 @@ def test_killed_run_resumes_without_duplicates(capsys, data, tmp_path):
     before = out.read_bytes()
     assert _run(capsys, ["tag", str(data["model"]), str(many), "-o", str(out), "--resume"])[0] == 0
     assert out.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_second_run_on_the_same_output_is_refused(data, tmp_path):
+    """Issue 17 class 1: two real processes on one output; the second refuses in one line."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    for k in range(3000):  # enough for the first run to outlast the second's start
+        os.symlink(data["files"][k % len(data["files"])], folder / f"f{k:04d}.wav")
+    out = tmp_path / "tags.csv"
+    first = _start(data, folder, out, "--resume")
+    try:
+        _wait_for_rows(first, out, 2)
+        second = _start(data, folder, out, "--resume")
+        _, err = second.communicate(timeout=120)
+        assert first.poll() is None  # the first still runs: both were on the output at once
+        assert second.returncode == 1, err
+        lines = err.decode().strip().splitlines()
+        assert len(lines) == 1 and "locked" in lines[0] and str(out) in lines[0]
+    finally:
+        _kill(first)
+    got, order = _csv_by_file(out)
+    assert len(order) == len(set(order)) > 0  # no file twice
+
+
+def test_resume_with_another_model_or_options_is_refused(capsys, data, tmp_path):
+    """Issue 17 class 2: the sidecar records the run; a different resume names the difference."""
+    out = tmp_path / "tags.csv"
+    files = data["files"][:3]
+    base = ["tag", str(data["model"]), *files, "-o", str(out)]
+    assert _run(capsys, base)[0] == 0
+    before = out.read_bytes()
+    other_model = tmp_path / "other.sktags"
+    other_model.write_bytes(Path(data["model"]).read_bytes() + b"")
+    bundle = load_model(data["model"])
+    from sktags.cli._models import save_model
+
+    save_model(other_model, {**bundle, "n_train": bundle["n_train"] + 1})
+    for argv, needle in ((["--top-k", "2"], "top_k"),
+                         (["--taggram", str(tmp_path / "gram.csv")], "taggram"),
+                         (["--format", "jsonl"], "format")):
+        status, _, err = _run(capsys, [*base, "--resume", *argv])
+        _one_line_error(status, err, "cannot be resumed", needle)
+    status, _, err = _run(capsys, ["tag", str(other_model), *files, "-o", str(out), "--resume"])
+    _one_line_error(status, err, "cannot be resumed", "model_sha256")
+    assert out.read_bytes() == before
+    assert json.loads(Path(f"{out}.sktags-run.json").read_text())["top_k"] is None
+
+
+def test_resume_redoes_a_damaged_row_in_the_middle(capsys, data, tmp_path):
+    """Issue 17 class 3: a torn row and NUL bytes in the middle are not done work."""
+    out = tmp_path / "tags.csv"
+    files = data["files"][:6]
+    assert _run(capsys, ["tag", str(data["model"]), *files, "-o", str(out)])[0] == 0
+    expected, order = _csv_by_file(out)
+    lines = out.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2][:30] + b"\n"  # files[1], torn
+    lines[4] = b"\x00" * 64 + b"\n"  # files[3], a run of NUL bytes
+    out.write_bytes(b"".join(lines))
+    status, stdout, err = _run(capsys, ["tag", str(data["model"]), *files, "-o", str(out),
+                                        "--resume"])
+    assert status == 0, err
+    assert "2 files tagged, 4 already done (2 damaged rows dropped and redone)" in stdout
+    got, got_order = _csv_by_file(out)
+    assert sorted(got_order) == sorted(order)
+    for f in order:
+        np.testing.assert_allclose([float(got[f][n]) for n in data["names"]],
+                                   [float(expected[f][n]) for n in data["names"]], atol=2e-6)
+
+
+def test_tag_names_that_are_output_columns_are_refused(capsys, data, tmp_path):
+    """Issue 17 class 4: `train` refuses them; `tag` refuses a model that has them."""
+    from sktags.inference import save_tagging_model
+    from sktags.models import save_model
+
+    bundle = load_model(data["model"])
+    names = ["file", *bundle["target_names"][1:]]
+    with pytest.raises(ValueError, match="tag name 'file'"):  # not written by the library
+        save_tagging_model(tmp_path / "no.sktags", bundle["pipeline"], target_names=names)
+    model = tmp_path / "cols.sktags"  # a model file of sktags 0.2 could hold such names
+    save_model(model, bundle["pipeline"], metadata={"target_names": names})
+    out = tmp_path / "tags.csv"
+    status, _, err = _run(capsys, ["tag", str(model), data["files"][0], "-o", str(out)])
+    _one_line_error(status, err, "tag name 'file' is also an output column")
+    assert not out.exists()
+    labels = tmp_path / "labels.csv"
+    labels.write_text("song_id,status,party\nt00,1,0\nt01,0,1\n")
+    status, _, err = _run(capsys, ["train", str(data["audio"]), "--labels", str(labels), "-o",
+                                   str(tmp_path / "m.sktags"), "--epochs", "1", *TINY_MEL])
+    _one_line_error(status, err, "tag name 'status'")
+
+
+def test_file_names_that_are_not_utf8_or_hold_a_newline(capsys, data, tmp_path):
+    """Issue 17 class 10: kept exactly in CSV/JSONL, escaped in the table; the run goes on."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    raw = os.fsencode(folder) + b"/caf\xe9.wav"
+    with open(raw, "wb") as fh:
+        fh.write(Path(data["files"][0]).read_bytes())
+    newline = folder / "two\nlines.wav"
+    os.symlink(data["files"][1], newline)
+    os.symlink(data["files"][2], folder / "plain.wav")
+    out = tmp_path / "tags.csv"
+    status, _, err = _run(capsys, ["tag", str(data["model"]), str(folder), "-o", str(out)])
+    assert status == 0, err
+    text = out.read_bytes()
+    assert raw in text
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8", "surrogateescape"), newline="")))
+    assert sorted(os.fsencode(r[0]) for r in rows[1:]) == sorted(
+        [raw, os.fsencode(newline), os.fsencode(folder / "plain.wav")])
+    status_of = {os.fsencode(r[0]): r[1] for r in rows[1:]}
+    # the others are tagged; the non-UTF-8 one too, or its failure recorded for it alone
+    assert status_of.pop(raw) in ("ok", "failed") and set(status_of.values()) == {"ok"}
+    jl = tmp_path / "tags.jsonl"
+    assert _run(capsys, ["tag", str(data["model"]), str(folder), "-o", str(jl)])[0] == 0
+    assert sorted(os.fsencode(json.loads(line)["file"]) for line in jl.read_text().splitlines()) \
+        == sorted(os.fsencode(r[0]) for r in rows[1:])
+    table = tmp_path / "tags.txt"
+    assert _run(capsys, ["tag", str(data["model"]), str(folder), "-o", str(table),
+                         "--format", "table"])[0] == 0
+    heads = [line for line in table.read_text().splitlines() if not line.startswith(" ")]
+    assert heads[:3] == sorted([str(folder / "caf\\xe9.wav"), str(folder / "plain.wav"),
+                                str(folder / "two\\nlines.wav")])
+
+
+def test_a_feature_file_row_that_is_not_finite_fails_alone(capsys, data, tmp_path):
+    """Issue 17 class 6: one non-finite row is a failure naming its file; the others are tagged."""
+    feats = tmp_path / "f.npy"
+    assert _run(capsys, ["extract", *data["files"][:4], "-o", str(feats), "-q", *TINY_MEL])[0] == 0
+    X = np.load(feats)
+    X[1, 0, 2, 3] = np.inf
+    np.save(feats, X)
+    out = tmp_path / "tags.csv"
+    status, stdout, err = _run(capsys, ["tag", str(data["model"]), str(feats), "-o", str(out)])
+    assert status == 0, err
+    rows, order = _csv_by_file(out)
+    assert [rows[f]["status"] for f in order] == ["ok", "failed", "ok", "ok"]
+    assert order[1] == data["files"][1] and "not finite" in rows[order[1]]["error"]
+    tagger = load_model(data["model"])["pipeline"].named_steps["tagger"]
+    P = tagger.predict_proba(np.delete(X, 1, axis=0))
+    np.testing.assert_allclose([[float(rows[f][n]) for n in data["names"]]
+                                for f in np.delete(order, 1)], P, atol=2e-6)
 
 
 def test_resume_refuses_an_output_of_another_kind(capsys, data, tmp_path):

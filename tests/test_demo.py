@@ -177,14 +177,34 @@ def test_run_demo_rejects_bad_arguments(tmp_path):
     assert blocker.read_text() == "x"
 
 
-def test_demo_cli_is_print_only():
-    """The command-line module holds no experiment: it calls sktags.demo.run_demo."""
-    import inspect
+def test_demo_cli_passes_its_options_to_run_demo_and_prints(capsys, monkeypatch, tmp_path):
+    """The command line holds no experiment: its options go to sktags.demo.run_demo as given,
+    and a bad one is run_demo's own error (exit status 1)."""
+    import types
 
-    from sktags.cli import _demo
+    import sktags.demo
 
-    source = inspect.getsource(_demo)
-    assert "run_demo(" in source
-    for forbidden in ("GridSearchCV", "CNNTagger", "fit(", "np.save", "tempfile"):
-        assert forbidden not in source
-    assert len(source.splitlines()) < 150
+    calls = []
+
+    def fake_run_demo(out_dir, **kwargs):
+        calls.append((out_dir, kwargs))
+        if not 0 <= kwargs["hidden_share"] < 1:
+            raise ValueError(f"hidden_share must be in [0, 1), got {kwargs['hidden_share']!r}.")
+        kwargs["progress"]("step one", None)
+        return types.SimpleNamespace(settings={"figures": False}, total_seconds=1.5,
+                                     out_dir=out_dir)
+
+    monkeypatch.setattr(sktags.demo, "run_demo", fake_run_demo)
+    out = str(tmp_path / "o")
+    assert main(["demo", "--quick", "--out", out, "--hidden-share", "0.3", "--jobs", "1",
+                 "--random-state", "7", "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    (got_out, kwargs), = calls
+    kwargs.pop("progress")
+    assert got_out == out and kwargs == {"quick": True, "hidden_share": 0.3, "random_state": 7,
+                                         "n_jobs": 1, "figures": False}
+    assert printed.startswith(sktags.demo.BANNER) and "step one" in printed
+    assert f"done: results in {out}/" in printed
+    assert main(["demo", "--out", out, "--hidden-share", "1.5"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("sktags demo: error: hidden_share must be in [0, 1), got 1.5.")

@@ -61,7 +61,16 @@ def test_short_chunk_embedding_averaged_over_windows(data):
         pooled = hooked_windows(net, last_block, windows).reshape(
             len(starts), net.n_embedding, -1, 16 // 4)  # (k, channels, freq, time)
         np.testing.assert_allclose(e, pooled.max(axis=2).mean(axis=2).mean(axis=0), atol=1e-5)
-    # the embedding feeds another estimator
-    from sklearn.linear_model import LogisticRegression
-
-    LogisticRegression().fit(tagger.transform(X), Y[:, 0])
+    # the embedding is the input of the last linear layer: per window, that layer and a
+    # sigmoid of it give the window's probabilities, whose mean is predict_proba
+    last = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1]
+    for track, proba in zip(tracks, tagger.predict_proba(tracks)):
+        n = track.shape[-1]
+        starts = [0] if n <= 16 else sorted(set(list(range(0, n - 16 + 1, 4)) + [n - 16]))
+        padded = np.zeros((1, 8, max(n, 16)), np.float32)
+        padded[..., :n] = track
+        windows = np.stack([padded[:, :, s:s + 16] for s in starts])
+        E_w = tagger.transform(list(windows))  # one embedding per window
+        W, b = last.weight.detach().double().numpy(), last.bias.detach().double().numpy()
+        p = 1.0 / (1.0 + np.exp(-(E_w.astype(np.float64) @ W.T + b)))
+        np.testing.assert_allclose(p.mean(axis=0), proba, atol=1e-5)

@@ -65,6 +65,17 @@ def test_outputs(fitted, data):
     assert isinstance(fitted.net_.module_, Ibrahim2020CNN)
 
 
+def test_predict_proba_is_the_sigmoid_of_the_network(fitted, data):
+    """An independent oracle for test_outputs: one whole-batch forward pass, by hand."""
+    X, _ = data
+    module = fitted.net_.module_.eval()
+    with torch.no_grad():
+        logits = module(torch.from_numpy(X)).double().numpy()
+    expected = 1.0 / (1.0 + np.exp(-logits))
+    np.testing.assert_allclose(fitted.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(fitted.predict(X), (expected >= 0.5).astype(int))
+
+
 def test_three_d_input_equals_four_d(data):
     X, Y = data
     a = CNNTagger(**TINY).fit(X, Y)

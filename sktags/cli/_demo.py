@@ -5,8 +5,6 @@ The experiment is :func:`sktags.demo.run_demo`; this module parses and prints.
 
 import time
 
-from ._common import CLIError
-
 HELP = "offline end-to-end demo on the bundled data (1-3 minutes on 2 CPU cores)"
 
 
@@ -36,11 +34,8 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..demo import run_demo
-    from ..demo._experiment import BANNER
+    from ..demo import BANNER, run_demo
 
-    if not 0.0 <= args.hidden_share < 1.0:
-        raise CLIError(f"--hidden-share must be in [0, 1), got {args.hidden_share}")
     start = time.perf_counter()
     printed = []
 
@@ -58,14 +53,9 @@ def run(args):
             if files:
                 print("  figures: " + ", ".join(str(p) for p in files), flush=True)
 
-    try:
-        results = run_demo(args.out, quick=args.quick, hidden_share=args.hidden_share,
-                           random_state=args.random_state, n_jobs=args.jobs,
-                           figures=not args.no_figures, progress=progress)
-    except ValueError as exc:
-        if printed:
-            raise
-        raise CLIError(str(exc).rstrip(".")) from None
+    results = run_demo(args.out, quick=args.quick, hidden_share=args.hidden_share,
+                       random_state=args.random_state, n_jobs=args.jobs,
+                       figures=not args.no_figures, progress=progress)
     if not args.no_figures and not results.settings["figures"]:
         print("  (matplotlib is not installed: no figures; pip install 'sktags[plot]')")
     print(f"\n[{results.total_seconds:6.1f} s] done: results in {results.out_dir}/ "

@@ -1,17 +1,14 @@
 """``sktags embed``: audio files -> embeddings of a trained tagger (.npy + .json index)."""
 
-import json
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
-from ._common import CLIError, check_output_path, collect_audio, index_path, load_model, write_text_atomic
-from ._models import use_model
-from ._paths import refuse_overwrite
-from ._tag import _Progress, add_inference_arguments
+from ._errors import CLIError
+from ._models import load_model, use_model
+from ._paths import check_output_path, collect_audio, refuse_overwrite
+from ._tag import Progress, add_inference_arguments
 
 HELP = "audio files -> embeddings of a trained model (.npy + .json index)"
 
@@ -37,75 +34,38 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..inference import tag_files
-    from ..utils._atomic import atomic_path
+    from ..features import features_index_path
+    from ..inference import embed_to_file
 
     out = Path(args.output)
+    index = features_index_path(out)
     if out.suffix != ".npy":
         raise CLIError(f"output must end with .npy, got {str(out)!r}")
-    if args.batch_size < 1:
-        raise CLIError(f"--batch-size must be at least 1, got {args.batch_size}")
     check_output_path(out)
-    check_output_path(index_path(out))
-    refuse_overwrite([str(out), str(index_path(out))], [args.model, *args.inputs])
+    check_output_path(index)
+    refuse_overwrite([out, index], [args.model, *args.inputs])
     files = collect_audio(args.inputs)
-    refuse_overwrite([str(out), str(index_path(out))], [str(f) for f in files])
-    ids = [f.stem for f in files]
-    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
+    refuse_overwrite([out, index], files)
+    dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
     if dupes:
         raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
 
     bundle = load_model(args.model)
     pipeline = bundle["pipeline"]
-    mel, tagger = use_model(bundle, device=args.device, whole_track=args.whole_track)
+    use_model(bundle, device=args.device, whole_track=args.whole_track)
     pipeline.set_params(mel__memory=args.cache)
-
     start = time.perf_counter()
-    progress = _Progress(len(files), enabled=not args.quiet)
-    failed, errors = [], []
-    with atomic_path(out, suffix=".npy") as tmp:
-        E = None
-        try:
-            for r in tag_files(pipeline, files, batch_size=args.batch_size, n_jobs=args.jobs,
-                               embed=True, tag=False):
-                if r.ok and E is None:
-                    E = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
-                                                  shape=(len(files), r.embedding.shape[0]))
-                    E[: r.position] = np.nan
-                if r.ok:
-                    E[r.position] = r.embedding
-                else:
-                    failed.append(r.position)
-                    errors.append(r.error)
-                    if E is not None:
-                        E[r.position] = np.nan
-                progress.update(r.ok)
-        finally:
-            progress.close()
-        if E is None:
-            raise CLIError(f"none of the {len(files)} files could be decoded (first: "
-                           f"{files[failed[0]]}: {errors[0]})")
-        shape = E.shape
-        E.flush()
-        del E
-    meta = {
-        "format": "sktags-embeddings",
-        "ids": ids,
-        "files": [str(f) for f in files],
-        "shape": list(shape),
-        "dtype": "float32",
-        "model": str(args.model),
-        "transformer": {k: getattr(mel, k) for k in
-                        ("sr", "n_fft", "hop_length", "n_mels", "offset", "duration", "compression")},
-        "failed": failed,
-        "errors": errors,
-    }
-    write_text_atomic(index_path(out), json.dumps(meta, indent=1))
-    elapsed = time.perf_counter() - start
-    print(f"{len(files)} files -> {out} {tuple(shape)} float32 in {elapsed:.1f} s; "
-          f"index {index_path(out)}")
+    progress = Progress(len(files), enabled=not args.quiet, verb="embed")
+    try:
+        E, meta = embed_to_file(pipeline, files, out, batch_size=args.batch_size,
+                                n_jobs=args.jobs, callback=progress)
+    finally:
+        progress.close()
+    print(f"{len(files)} files -> {out} {E.shape} float32 in {time.perf_counter() - start:.1f} s; "
+          f"index {index}")
+    failed = meta["failed"]
     if failed:
         print(f"{len(failed)} files could not be decoded; their rows are NaN: "
-              + ", ".join(ids[i] for i in failed[:5]) + (" ..." if len(failed) > 5 else ""),
+              + ", ".join(meta["ids"][i] for i in failed[:5]) + (" ..." if len(failed) > 5 else ""),
               file=sys.stderr)
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import CLIError
-from ._features import features_for, index_path
+from ._features import features_for
 from ._models import load_model, use_model
 from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
 from ._tables import read_matrix_csv
@@ -83,7 +83,7 @@ def _inputs(args):
         if data is not None:
             paths.append(data)
             if Path(data).suffix == ".npy":
-                paths.append(index_path(data))
+                paths.append(Path(data).with_suffix(".json"))  # the index
     return paths
 
 

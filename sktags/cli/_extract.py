@@ -1,21 +1,13 @@
 """``sktags extract``: audio files or folders to a log-mel feature file."""
 
-import json
 import time
 import warnings
 from collections import Counter
 from pathlib import Path
 
 from ._errors import CLIError, CLIUsageError
-from ._features import (
-    add_cache_arguments,
-    add_mel_arguments,
-    extraction_parts,
-    index_path,
-    make_transformer,
-    mel_params,
-)
-from ._paths import check_output_path, collect_audio, refuse_overwrite, write_text_atomic
+from ._features import add_cache_arguments, add_mel_arguments, make_transformer, mel_params
+from ._paths import check_output_path, collect_audio, refuse_overwrite
 
 HELP = "audio files or folders -> log-mel feature file (.npy memmap + .json index)"
 
@@ -59,13 +51,13 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..features import extract_to_file
-    from ..features._ragged import offsets_path
+    from ..features import features_index_path, write_features
 
     out = Path(args.output)
     if out.suffix != ".npy":
         raise CLIError(f"output must end with .npy, got {str(out)!r}")
-    outputs = [out, index_path(out)]
+    index_file = features_index_path(out)
+    outputs = [out, index_file]
     params = mel_params(args)
     if args.whole_track:
         clash = [f for f, v in (("--duration", args.duration), ("--offset", args.offset))
@@ -73,49 +65,29 @@ def run(args):
         if clash:
             raise CLIUsageError(f"--whole-track reads whole files: drop {', '.join(clash)}")
         params.update(duration=None, offset=0.0)
-        outputs.append(Path(offsets_path(out)))
+        outputs.append(out.with_name(out.stem + ".offsets.npy"))
     for path in outputs:
         check_output_path(path)
     files = collect_audio(args.inputs, recursive=not args.no_recursive)
     refuse_overwrite(outputs, files)
-    ids = [f.stem for f in files]
-    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
+    dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
     if dupes:
         raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
-    mel = make_transformer(
-        params, cache=args.cache, jobs=args.jobs, verbose=0 if args.quiet else 1,
-        on_error=args.on_error,
-    )
+    mel = make_transformer(params, cache=args.cache, jobs=args.jobs,
+                           verbose=0 if args.quiet else 1, on_error=args.on_error)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # With --on-error zeros the failed files are listed below, one line.
         warnings.filterwarnings("ignore", message=r"MelSpectrogramTransformer: .* could not be read")
-        result = extract_to_file([str(f) for f in files], out, transformer=mel, dtype=args.dtype)
-    X, failed, errors = extraction_parts(result, mel)
+        _, index = write_features(files, out, transformer=mel, dtype=args.dtype)
     elapsed = time.perf_counter() - start
-    ragged = hasattr(X, "lengths")
-    shape = list(X.frames.shape) if ragged else list(X.shape)
-    meta = {
-        "format": "sktags-features",
-        "ids": ids,
-        "files": [str(f) for f in files],
-        "shape": shape,
-        "dtype": args.dtype,
-        "transformer": params,
-        "failed": failed,
-        "errors": errors,
-    }
-    if ragged:
-        meta.update(layout="ragged", offsets=Path(offsets_path(out)).name)
-    write_text_atomic(index_path(out), json.dumps(meta, indent=1))
+    shape, ragged = index["shape"], index.get("layout") == "ragged"
     what = (f"whole tracks, {shape[0]} frames x {shape[1]} mel bands (offsets in "
-            f"{offsets_path(out)})" if ragged else str(tuple(shape)))
-    print(
-        f"{len(files)} files -> {out} {what} {args.dtype} "
-        f"in {elapsed:.1f} s ({len(files) / max(elapsed, 1e-9):.1f} files/s); index {index_path(out)}"
-    )
-    if failed:
+            f"{outputs[-1]})" if ragged else str(tuple(shape)))
+    print(f"{len(files)} files -> {out} {what} {args.dtype} in {elapsed:.1f} s "
+          f"({len(files) / max(elapsed, 1e-9):.1f} files/s); index {index_file}")
+    if index["failed"]:
         stored = "they have no frames" if ragged else "their rows are zeros"
-        print(f"{len(failed)} files could not be decoded; {stored}, marked failed in "
-              f"the index and not used as audio: " + ", ".join(str(files[i]) for i in failed))
+        print(f"{len(index['failed'])} files could not be decoded; {stored}, marked failed in "
+              f"the index and not used as audio: " + ", ".join(str(files[i]) for i in index["failed"]))
     return 0

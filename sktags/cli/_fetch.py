@@ -1,33 +1,10 @@
 """``sktags fetch-previews``: download Deezer 30 s previews."""
 
-import argparse
-
-from ._common import CLIError, read_csv_rows, write_text_atomic
+from ._errors import CLIError
+from ._paths import write_text_atomic
+from ._tables import read_csv_rows
 
 HELP = "download the Deezer 30 s MP3 previews of track ids (resumable)"
-
-
-def _api_url(value):
-    from ..datasets._deezer import check_api_url
-
-    try:
-        return check_api_url(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-
-
-def _number(kind, minimum, strict):
-    def parse(value):
-        try:
-            x = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-        if (x <= minimum) if strict else (x < minimum):
-            raise argparse.ArgumentTypeError(
-                f"must be {'>' if strict else '>='} {minimum}, got {value}")
-        return x
-
-    return parse
 
 
 def add_parser(sub):
@@ -51,18 +28,12 @@ def add_parser(sub):
     )
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="destination folder")
     p.add_argument("--limit", type=int, default=None, help="only the first N ids")
-    p.add_argument("--jobs", "-j", type=_number(int, 1, False), default=8,
-                   help="concurrent downloads (default 8)")
-    p.add_argument("--retries", type=_number(int, 0, False), default=3,
-                   help="extra attempts per request")
-    p.add_argument("--timeout", type=_number(float, 0, True), default=30.0,
+    p.add_argument("--jobs", "-j", type=int, default=8, help="concurrent downloads (default 8)")
+    p.add_argument("--retries", type=int, default=3, help="extra attempts per request")
+    p.add_argument("--timeout", type=float, default=30.0,
                    help="time limit of each request, body included (s, default 30)")
-    p.add_argument(
-        "--api-url",
-        type=_api_url,
-        default=None,
-        help="track endpoint with an {id} placeholder (default: Deezer's public API)",
-    )
+    p.add_argument("--api-url", default=None,
+                   help="track endpoint with an {id} placeholder (default: Deezer's public API)")
     p.add_argument("--report", metavar="CSV", help="write track_id,status,reason for every problem track")
     p.set_defaults(run=run)
     return p

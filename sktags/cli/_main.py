@@ -6,7 +6,8 @@ import sys
 
 from .._version import __version__
 from . import _demo, _embed, _evaluate, _extract, _fetch, _tag, _train
-from ._common import CLIError
+from ..utils import first_line
+from ._errors import CLIError
 
 _COMMANDS = (_extract, _train, _tag, _embed, _evaluate, _fetch, _demo)
 
@@ -117,7 +118,7 @@ def main(argv=None):
     except (CLIError, ValueError, OSError, RuntimeError) as exc:
         if debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         hint = "" if isinstance(exc, CLIError) else " (SKTAGS_DEBUG=1 shows the traceback)"
         print(f"sktags {args.command}: error: {message}{hint}", file=sys.stderr)
         return getattr(exc, "status", 1)

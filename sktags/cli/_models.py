@@ -1,110 +1,31 @@
-"""Model files of the command line: the one place that writes and reads them.
+"""Model files of the command line: a bundle (a dict) of a pipeline and its metadata.
 
-A model file holds a bundle (a dict): ``format``, ``version``,
-``target_names``, ``pipeline`` (a :class:`~sklearn.pipeline.Pipeline` of a
+The bundle holds ``pipeline`` (a :class:`~sklearn.pipeline.Pipeline` of a
 ``mel`` :class:`~sktags.MelSpectrogramTransformer` and a ``tagger``
-:class:`~sktags.CNNTagger`), ``weighting`` and ``n_train``. On disk it is
-the pickle-free zip of :func:`sktags.models.save_model` (the pipeline, with
-the other fields as its metadata), so loading a model file runs no code.
+:class:`~sktags.CNNTagger`), ``target_names``, ``weighting`` and ``n_train``.
+The file format is the library's (:func:`sktags.inference.save_tagging_model`,
+:func:`sktags.inference.load_tagging_model`): a pickle-free zip, so loading a
+model file runs no code.
 """
 
-from pathlib import Path
-
-import numpy as np
-
+from ..utils import first_line
 from ._errors import CLIError, CLIUsageError
-
-MODEL_FORMAT = "sktags-model"
-REQUIRED_FIELDS = ("pipeline", "target_names")
-
-#: Whether :func:`load_model` refuses files that are not the zip model format
-#: (pickle and joblib files can run code when loaded). Turned on together with
-#: the switch of :func:`save_model` to that format.
-REFUSE_PICKLE = True
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_PICKLE_LIKE = {
-    b"\x80": "a pickle",
-    b"\x78": "a zlib-compressed (joblib) pickle",
-    b"\x1f\x8b": "a gzip-compressed (joblib) pickle",
-    b"BZh": "a bz2-compressed (joblib) pickle",
-    b"\xfd7zXZ": "an xz-compressed (joblib) pickle",
-    b"\x5d\x00\x00": "an lzma-compressed (joblib) pickle",
-}
-
-
-def _check_not_pickle(path):
-    """Refuse a model file that is not the zip model format, without unpickling it.
-
-    Only the first bytes are read, so a crafted pickle's payload never runs.
-
-    Raises
-    ------
-    CLIError
-        One line naming the file and what it looks like.
-    """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(_ZIP_MAGIC):
-        return
-    kind = next((k for magic, k in _PICKLE_LIKE.items() if head.startswith(magic)), None)
-    if kind is not None:
-        raise CLIError(
-            f"{str(path)!r} is {kind}, which can run code when loaded, and is refused; "
-            "model files of `sktags train` hold no pickle (train the model again, or load "
-            "a trusted pickle in Python with joblib.load)"
-        )
-    raise CLIError(f"{str(path)!r} is not an sktags model file (written by `sktags train`)")
 
 
 def save_model(path, bundle):
-    """Write a model bundle (a dict) atomically, in the pickle-free model format."""
-    from ..models import save_model as save_estimator
+    """Write a model bundle (a dict) atomically."""
+    from ..inference import save_tagging_model
 
-    metadata = {k: v for k, v in bundle.items() if k != "pipeline"}
-    save_estimator(Path(path), bundle["pipeline"], metadata=metadata)
+    metadata = {k: v for k, v in bundle.items() if k not in ("pipeline", "format")}
+    save_tagging_model(path, bundle["pipeline"], **metadata)
 
 
 def load_model(path):
-    """Read a model file written by ``sktags train``; check its fields."""
-    from ..models import load_model as load_estimator
+    """Read a model file written by ``sktags train`` as a bundle (a dict)."""
+    from ..inference import load_tagging_model
 
-    path = Path(path)
-    if path.is_dir():
-        raise CLIError(f"model {str(path)!r} is a folder; expected a model file")
-    if not path.is_file():
-        raise CLIError(f"model file not found: {str(path)!r}")
-    if REFUSE_PICKLE:
-        _check_not_pickle(path)
-    try:
-        pipeline, metadata = load_estimator(path)
-    except (ValueError, OSError, KeyError) as exc:
-        raise CLIError(f"{str(path)!r} is not a readable sktags model file: {exc}") from None
-    bundle = dict(metadata or {}, pipeline=pipeline)
-    if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
-        raise CLIError(f"{str(path)!r} is not an sktags model file (written by `sktags train`)")
-    check_bundle(bundle, path)
-    return bundle
-
-
-def check_bundle(bundle, path):
-    """Raise a one-line :class:`CLIError` naming a missing or malformed field."""
-    for key in REQUIRED_FIELDS:
-        if key not in bundle:
-            raise CLIError(f"model file {str(path)!r} has no {key!r} field; train it again")
-    steps = getattr(bundle["pipeline"], "named_steps", None)
-    for step in ("mel", "tagger"):
-        if steps is None or step not in steps:
-            raise CLIError(
-                f"model file {str(path)!r}: its pipeline has no {step!r} step; train it again"
-            )
-    thresholds = getattr(steps["tagger"], "thresholds_", None)
-    n = 0 if thresholds is None else len(np.atleast_1d(thresholds))
-    if not isinstance(bundle["target_names"], list) or (n and n != len(bundle["target_names"])):
-        raise CLIError(
-            f"model file {str(path)!r}: 'target_names' does not match the tagger's outputs"
-        )
+    pipeline, metadata = load_tagging_model(path)
+    return dict(metadata, pipeline=pipeline)
 
 
 def use_model(bundle, *, device=None, whole_track=False):
@@ -138,7 +59,7 @@ def use_model(bundle, *, device=None, whole_track=False):
     try:
         move_to_device(tagger, device)
     except ValueError as exc:
-        raise CLIError(f"--device: {str(exc).strip().splitlines()[0]}") from None
+        raise CLIError(f"--device: {first_line(exc)}") from None
     if whole_track:
         if getattr(tagger, "crop_frames", None) is None:
             raise CLIUsageError("--whole-track needs a model trained with --crop-frames "

@@ -1,10 +1,9 @@
 """Paths of the command line: audio inputs, outputs, atomic writes."""
 
-import contextlib
 import os
 from pathlib import Path
 
-from ..utils._atomic import atomic_path as _library_atomic_path
+from ..utils import write_text_atomic as write_atomic
 from ._errors import CLIError, CLIUsageError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -71,24 +70,10 @@ def audio_inputs(data, outputs):
     return [f for folder in folders for f in _audio_in_folder(folder, True)]
 
 
-@contextlib.contextmanager
-def atomic_path(target):
-    """Yield a temporary path beside ``target``; move it into place on success.
-
-    :func:`sktags.utils.atomic_path` after :func:`check_output_path`: the file
-    gets the usual permissions (0666 less the umask), and on any error the
-    temporary file is removed and ``target`` left untouched.
-    """
-    target = Path(target)
-    check_output_path(target)
-    with _library_atomic_path(target, prefix=f".{target.name}.", suffix=".part") as tmp:
-        yield Path(tmp)
-
-
 def write_text_atomic(target, text):
-    """Write ``text`` to ``target`` atomically (UTF-8)."""
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Write ``text`` to ``target`` atomically (UTF-8), after :func:`check_output_path`."""
+    check_output_path(target)
+    write_atomic(target, text)
 
 
 def _audio_in_folder(folder, recursive):

@@ -6,11 +6,12 @@ defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
 and the options given override either.
 """
 
-from ..models import RECIPES
+from ..models import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS, RECIPES
 from ._errors import CLIError, CLIUsageError
 
-#: --architecture -> CNNTagger's ``module``.
-ARCHITECTURES = {"paper": None, "short_chunk": "short_chunk"}
+#: --architecture -> CNNTagger's ``module``: "paper" (the default, None) and the option set.
+ARCHITECTURE_CHOICES = {"paper": None, **{name: name for name in ARCHITECTURES}}
+
 
 #: Command-line destinations -> CNNTagger parameters they set.
 _PARAMS = {
@@ -38,7 +39,7 @@ def add_model_arguments(parser):
         help=f"a preset of the options below ({shown}; real-music is for your own music). "
         "Options given with it override its values",
     )
-    g.add_argument("--architecture", choices=list(ARCHITECTURES), default=None,
+    g.add_argument("--architecture", choices=list(ARCHITECTURE_CHOICES), default=None,
                    help="the paper's CNN or the short-chunk CNN (paper)")
     g.add_argument("--crop-frames", type=int, default=None, metavar="N",
                    help="train on random crops of N frames and predict by averaging windows "
@@ -47,7 +48,7 @@ def add_model_arguments(parser):
                    help="hop between prediction windows (default: crop-frames // 2)")
     g.add_argument("--mixup", type=float, default=None, metavar="ALPHA",
                    help="mixup's alpha; 0 disables it (0)")
-    g.add_argument("--optimizer", choices=["adadelta", "adamw"], default=None,
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help="Adadelta with staircase decay (the paper's), or AdamW with a "
                    "one-cycle schedule (adadelta)")
     g.add_argument("--weight-decay", type=float, default=None, metavar="W",
@@ -64,7 +65,7 @@ def add_model_arguments(parser):
 def _as_flags(params):
     """A recipe's parameters as the options that set them."""
     flag_of = {key: _FLAG[dest] for dest, key in _PARAMS.items()}
-    names = {value: name for name, value in ARCHITECTURES.items()}
+    names = {None: "paper"}
     parts = []
     for key, value in params.items():
         if key == "module":
@@ -75,8 +76,10 @@ def _as_flags(params):
     return " ".join(parts).replace("%", "%%")
 
 
-def tagger_params(args):
+def tagger_params(args, **run_params):
     """CNNTagger parameters of a ``sktags train`` command line.
+
+    ``run_params`` (threshold, batch size...) are checked with them.
 
     Returns
     -------
@@ -88,7 +91,7 @@ def tagger_params(args):
     given : dict
         The parameters set by options.
     """
-    from ..models import CNNTagger
+    from sktags.models import RECIPES, CNNTagger
 
     defaults = CNNTagger().get_params()
     params = {key: defaults[key] for key in _PARAMS.values()}
@@ -96,46 +99,24 @@ def tagger_params(args):
     given = {}
     for dest, key in _PARAMS.items():
         value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if dest == "architecture":
-            value = ARCHITECTURES[value]
-        elif dest == "valid_size":
-            if not 0.0 <= value < 1.0:
-                raise CLIError(
-                    f"--valid-size (valid_size) must be at least 0 (no validation) and below "
-                    f"1, got {value:g}"
-                )
-            value = value if value > 0 else None
-        given[key] = value
+        if value is not None:
+            if dest == "architecture":
+                value = ARCHITECTURE_CHOICES[value]
+            elif dest == "valid_size" and value == 0:
+                value = None  # --valid-size 0: no validation
+            given[key] = value
     params.update(preset)
     params.update(given)
-    _check(params)
-    return params, preset, given
-
-
-def _check(params):
-    """Refuse bad values before any feature is computed (exit status 2; 1 for the
-    options that predate the model flags, as before)."""
-    from ..models import CNNTagger
-
-    if params["max_epochs"] < 1:
-        raise CLIError(f"--epochs must be at least 1, got {params['max_epochs']}")
     if params["crop_hop"] is not None and params["crop_frames"] is None:
         raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
-    try:
-        CNNTagger(**params)._validate_params()
-    except ValueError as exc:
-        message = str(exc).strip().splitlines()[0]
-        for dest, key in _PARAMS.items():
-            message = message.replace(f"'{key}' parameter", f"{_FLAG[dest]} ({key})")
-        raise CLIUsageError(message) from None
+    # Checked by the estimator itself, before any feature is computed; its
+    # ValueError is printed unchanged (exit status 1, as in every subcommand).
+    CNNTagger(**params, **run_params)._validate_params()
+    return params, preset, given
 
 
 def describe(params, preset, given, recipe):
     """Lines that say what the recipe set and which optimiser settings are used."""
-    from ..models._recipes import DEFAULT_LR
-
     lines = []
     if recipe is not None:
         shown = ", ".join(f"{k}={v!r}" for k, v in preset.items())
@@ -144,14 +125,13 @@ def describe(params, preset, given, recipe):
         if over:
             lines.append("  overridden by options: " + ", ".join(f"{k}={v!r}" for k, v in over.items()))
     module = params["module"] or "paper (ibrahim2020)"
-    lr = params["lr"]
-    lr_text = f"{lr:g}" if lr is not None else f"{DEFAULT_LR[params['optimizer']]:g} (default)"
+    lr = DEFAULT_LR[params["optimizer"]] if params["lr"] is None else params["lr"]
     crops = (
         f"crops of {params['crop_frames']} frames" if params["crop_frames"] is not None
         else "whole inputs"
     )
     lines.append(
-        f"network {module}, {crops}, optimizer {params['optimizer']} lr={lr_text}"
+        f"network {module}, {crops}, optimizer {params['optimizer']} lr={lr:g}"
         + (f" weight_decay={params['weight_decay']:g}" if params["optimizer"] == "adamw" else "")
         + (f", mixup {params['mixup']:g}" if params["mixup"] else "")
         + f", up to {params['max_epochs']} epochs, "

@@ -7,22 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..weighting._configs import TABLE2_CONFIGURATIONS, WeightingConfiguration
+from ..weighting import TABLE2_CONFIGURATIONS, WeightingConfiguration
 from ._errors import CLIError, CLIUsageError
 from ._features import (
     MEL_KEYS,
     add_cache_arguments,
     add_mel_arguments,
-    extraction_parts,
-    feature_layout,
     features_for,
-    index_path,
-    load_features,
     make_transformer,
     mel_params,
     refuse_mel_options_with_features,
 )
-from ._models import MODEL_FORMAT, save_model
+from ._models import save_model
 from ._paths import (
     audio_by_id,
     audio_inputs,
@@ -30,6 +26,7 @@ from ._paths import (
     refuse_overwrite,
     write_text_atomic,
 )
+from ..models import PRECISIONS
 from ._recipes import add_model_arguments, describe, tagger_params
 from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
@@ -82,7 +79,7 @@ def add_parser(sub):
         help="decision threshold: a number, or 'f1' to tune one per context on the validation split",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="float32, or bfloat16/float16 autocast (float16: GPUs before Ampere)")
     p.add_argument(
         "--whole-track", action="store_true",
@@ -106,15 +103,11 @@ def add_parser(sub):
 
 
 def _threshold(value):
-    if value == "f1":
-        return "f1"
+    """A number, or the text as given (``"f1"``; CNNTagger refuses any other)."""
     try:
-        t = float(value)
+        return float(value)
     except ValueError:
-        raise CLIError(f"--threshold must be a number in [0, 1] or 'f1', got {value!r}") from None
-    if not 0.0 <= t <= 1.0:
-        raise CLIError(f"--threshold must be in [0, 1], got {t}")
-    return t
+        return value
 
 
 def run(args):
@@ -123,11 +116,12 @@ def run(args):
     data = Path(args.data)
     inputs = [data, args.labels, args.counts, args.groups]
     if data.suffix == ".npy":
-        inputs.append(index_path(data))
+        inputs.append(data.with_suffix(".json"))  # the index
         refuse_mel_options_with_features(args, data)
     refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
-    params, preset, given = tagger_params(args)
+    params, preset, given = tagger_params(args, threshold=threshold, batch_size=args.batch_size,
+                                          patience=args.patience, precision=args.precision)
     if threshold == "f1" and params["valid_size"] is None:
         raise CLIUsageError(
             "--threshold f1 tunes the thresholds on the validation split, and there is none "
@@ -135,6 +129,9 @@ def run(args):
         )
     _check_whole_track(args, data, params)
     ids, names, Y = read_matrix_csv(args.labels, what="labels")
+    from ..inference import check_tag_names
+
+    check_tag_names(names)  # the columns of `sktags tag`'s outputs
     counts = None
     if args.counts:
         c_ids, c_names, C = read_matrix_csv(args.counts, what="counts", binary=False)
@@ -213,8 +210,6 @@ def run(args):
     mel = MelSpectrogramTransformer(**transformer_params)
     pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
     bundle = {
-        "format": MODEL_FORMAT,
-        "version": 1,
         "target_names": list(names),
         "pipeline": pipeline,
         "weighting": args.weighting,
@@ -231,7 +226,9 @@ def _check_whole_track(args, data, params):
     """Whole tracks have different lengths: they need crops (usage errors, exit status 2)."""
     crops = params["crop_frames"] is not None
     if data.suffix == ".npy":
-        ragged = feature_layout(data) == "ragged"
+        from ..features import load_features
+
+        ragged = hasattr(load_features(data, ragged=True)[0], "lengths")
         if args.whole_track and not ragged:
             raise CLIUsageError(
                 f"--whole-track: {str(data)!r} holds fixed excerpts; extract whole tracks "
@@ -267,6 +264,8 @@ def _prepare(args, ids, Y, counts, ckpt):
     """Features, aligned labels, counts and groups of the training run."""
     data = Path(args.data)
     if data.suffix == ".npy":
+        from ..features import load_features
+
         _, meta = load_features(data, ragged=True)
         transformer_params = {k: v for k, v in meta["transformer"].items() if k in MEL_KEYS}
     else:
@@ -302,31 +301,16 @@ def _prepare(args, ids, Y, counts, ckpt):
 
 
 def _features_in_checkpoint(folder, ids, args, ckpt, verbose, params):
-    """Extract the labelled tracks' features into ``ckpt``, or reuse them."""
-    import json
-
-    from ..features import RaggedSpectrograms, extract_to_file
+    """Extract the labelled tracks' features into ``ckpt``, or reuse them (a resumed run)."""
+    from ..features import write_features
 
     by_id = audio_by_id(folder)
     keep, _ = align(
         ids, list(by_id), what="labelled tracks", where=str(folder), skip_missing=args.skip_missing
     )
     kept_ids = [ids[i] for i in keep]
-    feats, index = ckpt / "features.npy", ckpt / "features.json"
-    signature = {"ids": kept_ids, "transformer": params}
-    if feats.is_file() and index.is_file():
-        try:
-            if json.loads(index.read_text(encoding="utf-8")) == signature:
-                print(f"reusing features extracted earlier in {feats}")
-                if params["duration"] is None:  # whole tracks: the ragged layout
-                    return RaggedSpectrograms.load(feats), kept_ids, keep
-                return np.load(feats, mmap_mode="r"), kept_ids, keep
-        except (ValueError, OSError):
-            pass
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
-    print(f"extracting log-mels of {len(kept_ids)} files ...")
-    X, _, _ = extraction_parts(
-        extract_to_file([str(by_id[i]) for i in kept_ids], feats, transformer=mel), mel
-    )
-    write_text_atomic(index, json.dumps(signature))
+    print(f"log-mels of {len(kept_ids)} files in {ckpt / 'features.npy'} (reused when there)")
+    X, _ = write_features([by_id[i] for i in kept_ids], ckpt / "features.npy", transformer=mel,
+                          ids=kept_ids, reuse=True)
     return X, kept_ids, keep

@@ -10,6 +10,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 
+from ..utils import first_line
 from ._download import DownloadError, _sleep_before_retry, download_file, http_get
 from ._mp3 import mp3_problem
 
@@ -85,7 +86,7 @@ def _fetch_one(tid, directory, api_url, overwrite, max_retries, timeout, backoff
     try:
         return _fetch_one_unsafe(tid, directory, api_url, overwrite, max_retries, timeout, backoff)
     except Exception as exc:  # noqa: BLE001 (one bad track must not end the batch)
-        message = str(exc).splitlines()[0][:200] if str(exc) else ""
+        message = first_line(exc)[:200]
         return "failed", f"unexpected error: {type(exc).__name__}: {message}".rstrip(": ")
 
 

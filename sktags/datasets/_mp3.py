@@ -10,6 +10,7 @@ decoding) and then decodes the start of the file with soundfile.
 import numpy as np
 
 from ..features._integrity import mp3_structure_problem
+from ..utils import first_line
 
 __all__ = ["mp3_problem"]
 
@@ -55,7 +56,7 @@ def mp3_problem(path):
             n = int(_DECODE_SECONDS * snd.samplerate)
             block = snd.read(frames=n, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError, OSError) as exc:
-        return f"does not decode as audio ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        return f"does not decode as audio ({first_line(exc)})"
     if block.shape[0] == 0 or not np.all(np.isfinite(block)):
         return "does not decode as audio (no finite samples)"
     return None

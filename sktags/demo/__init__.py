@@ -7,13 +7,14 @@ to measure what the paper's confidence weights recover. :func:`run_demo` runs
 the whole demonstration (``sktags demo``) and returns a :class:`DemoResults`.
 """
 
-from ._experiment import run_demo
+from ._experiment import BANNER, run_demo
 from ._mixtures import DEFAULT_SOURCES, make_context_mixtures
 from ._recordings import load_recordings
 from ._results import AudioResults, DemoResults, ReleasedResults, Table2Results
 from ._table2 import fit_table2
 
 __all__ = [
+    "BANNER",
     "DEFAULT_SOURCES",
     "AudioResults",
     "DemoResults",

@@ -12,6 +12,11 @@ _EXPORTS = {
     "extract_to_file": "._extract",
     "ExtractionResult": "._report",
     "AudioDecodeWarning": "._report",
+    "FRONT_END_KEYS": "._feature_file",
+    "check_front_end": "._feature_file",
+    "features_index_path": "._feature_file",
+    "load_features": "._feature_file",
+    "write_features": "._feature_file",
 }
 
 __all__ = list(_EXPORTS)

@@ -3,18 +3,39 @@
 Decoding and log-mel run in joblib workers (so a Dask or Ray joblib backend
 spreads them), the network runs in this process in batches, and results come
 back one file at a time, in input order, with bounded memory.
+:class:`TagOutput` writes them (resumable, locked), :func:`embed_to_file`
+writes embeddings. The helpers that read and append streamed files back
+(``sktags.inference._stream``) are private: :class:`TagOutput` is their
+public face.
 """
 
-from ._catalogue import TagResult, iter_spectrograms, move_to_device, tag_files
-from ._stream import StreamWriter, iter_records, prefix_of_files, read_done
+import importlib
 
-__all__ = [
-    "StreamWriter",
-    "TagResult",
-    "iter_spectrograms",
-    "iter_records",
-    "move_to_device",
-    "prefix_of_files",
-    "read_done",
-    "tag_files",
-]
+_EXPORTS = {
+    "TagResult": "._catalogue",
+    "iter_spectrograms": "._catalogue",
+    "move_to_device": "._catalogue",
+    "tag_files": "._catalogue",
+    "tag_features": "._catalogue",
+    "TagOutput": "._tag_output",
+    "OUTPUT_FORMATS": "._tag_output",
+    "RESERVED_COLUMNS": "._rows",
+    "check_tag_names": "._rows",
+    "display_name": "._rows",
+    "embed_to_file": "._embed",
+    "load_tagging_model": "._model_file",
+    "save_tagging_model": "._model_file",
+    "load_embeddings": "._embed",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

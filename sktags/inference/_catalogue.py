@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..utils import first_line, streaming_parallel
+
 _DEFAULT_CHUNK = 4
+
+#: The failure recorded for a file whose features hold NaN or infinity.
+NOT_FINITE = ("its features are not finite (NaN or infinity): the audio holds non-finite "
+              "or out-of-range samples")
 
 
 @dataclass
@@ -53,11 +59,6 @@ class TagResult:
         return self.error is None
 
 
-def _one_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _decode_group(transformer, paths):
     """Spectrograms of a few files: ``[(array (1, n_mels, n_frames) or None, error or None)]``.
 
@@ -81,7 +82,7 @@ def _decode_group(transformer, paths):
             try:
                 results.append((np.array(mel.transform([path])[0], dtype=np.float32), None))
             except Exception as exc:  # noqa: BLE001 - reported as this file's failure
-                results.append((None, _one_line(exc)))
+                results.append((None, first_line(exc)))
     return results
 
 
@@ -128,7 +129,7 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     ...  iter_spectrograms(mel, [os.path.join(d, "a.wav"), os.path.join(d, "missing.wav")])]
     [(0, (1, 16, 22), False), (1, None, True)]
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import delayed, effective_n_jobs
 
     files = [str(f) for f in files]
     chunk_size = max(1, int(chunk_size))
@@ -147,16 +148,9 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
     # stream back while the remaining tasks run (a backend that cannot stream,
     # e.g. Ray's or "multiprocessing", returns the round at once).
     step = max(4 * n_workers, -(-int(round_size) // chunk_size))
-    try:
-        Parallel(n_jobs=n_jobs, return_as="generator")
-        return_as = "generator"
-    except ValueError as exc:
-        if "return_as" not in str(exc):
-            raise
-        return_as = "list"
     for k in range(0, len(groups), step):
         selection = groups[k : k + step]
-        results = Parallel(n_jobs=n_jobs, return_as=return_as)(tasks(selection))
+        results = streaming_parallel(n_jobs)[0](tasks(selection))
         for (first, _), group in zip(selection, results):
             for j, (spec, error) in enumerate(group):
                 yield first + j, spec, error
@@ -267,10 +261,19 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     >>> np.allclose([r.proba for r in results[:4]], pipe.predict_proba(files))
     True
     """
+    _check_batch_size(batch_size)
+    return _tag_files(pipeline, files, batch_size=int(batch_size), n_jobs=n_jobs,
+                      chunk_size=chunk_size, windows=windows, embed=embed, tag=tag)
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+
+
+def _tag_files(pipeline, files, *, batch_size, n_jobs, chunk_size, windows, embed, tag):
     mel = pipeline.named_steps["mel"]
     tagger = pipeline.named_steps["tagger"]
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     files = [str(f) for f in files]
     thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
     pending = []  # (position, spectrogram or None, error)
@@ -306,6 +309,8 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     stream = iter_spectrograms(mel, files, n_jobs=n_jobs, chunk_size=chunk_size,
                                round_size=4 * int(batch_size))
     for position, spec, error in stream:
+        if error is None and not np.isfinite(spec).all():
+            spec, error = None, NOT_FINITE
         pending.append((position, spec, error))
         n_ok += error is None
         # a batch of clips, or many failures in a row: either way bounded
@@ -314,3 +319,66 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
             n_ok = 0
     if pending:
         yield from flush()
+
+
+def tag_features(tagger, X, files, *, failed=(), errors=(), batch_size=32, windows=False):
+    """Tag the rows of a feature array (a feature file), one result at a time.
+
+    Parameters
+    ----------
+    tagger : CNNTagger
+        Fitted.
+    X : array-like of shape (n_files, 1, n_mels, n_frames)
+        Features (a memmap is read one batch at a time).
+    files : sequence of str
+        The file of each row (for the results).
+    failed : sequence of int, default=()
+        Rows whose audio could not be decoded (a feature file's index):
+        failed results, with the message of ``errors`` at the same position.
+    errors : sequence of str, default=()
+    batch_size : int, default=32
+    windows : bool, default=False
+        Also give each window's probabilities.
+
+    Yields
+    ------
+    result : TagResult
+        One per row, in order; a row whose features are not finite is a
+        failed result naming the reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktags import CNNTagger
+    >>> from sktags.inference import tag_features
+    >>> X = np.random.default_rng(0).normal(size=(4, 1, 8, 16)).astype(np.float32)
+    >>> tagger = CNNTagger(filters=(2, 2), hidden_units=4, max_epochs=1, valid_size=None,
+    ...                    random_state=0).fit(X, np.array([[1, 0], [0, 1], [1, 1], [0, 0]]))
+    >>> X[2, 0, 0, 0] = np.nan
+    >>> [r.ok for r in tag_features(tagger, X, ["a", "b", "c", "d"], failed=[1], errors=["?"])]
+    [True, False, False, True]
+    """
+    _check_batch_size(batch_size)
+    return _tag_features(tagger, X, files, failed, errors, int(batch_size), windows)
+
+
+def _tag_features(tagger, X, files, failed, errors, batch_size, windows):
+    why = {int(i): (errors[k] if k < len(errors) else "could not be decoded at extraction")
+           for k, i in enumerate(failed)}
+    thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
+    for start in range(0, len(X), batch_size):
+        stop = min(start + batch_size, len(X))
+        batch = {i: np.asarray(X[i]) for i in range(start, stop) if i not in why}
+        for i, x in list(batch.items()):
+            if not np.isfinite(x).all():
+                why[i] = NOT_FINITE
+                del batch[i]
+        out = dict(zip(batch, _windows(tagger, _as_batch(list(batch.values()))))) if batch else {}
+        for i in range(start, stop):
+            if i not in out:
+                yield TagResult(i, str(files[i]), why[i])
+                continue
+            s, p = out[i]
+            proba = p.mean(axis=0)
+            yield TagResult(i, str(files[i]), None, proba, proba >= thresholds,
+                            s if windows else None, p if windows else None)

@@ -25,6 +25,7 @@ import importlib
 _EXPORTS = {
     "ARCHITECTURES": "._recipes",
     "CNNTagger": "._cnn",
+    "DEFAULT_LR": "._recipes",
     "EmbeddingTagger": "._embedding",
     "Ibrahim2020CNN": "._networks",
     "LOSSES": "._recipes",

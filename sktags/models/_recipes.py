@@ -16,7 +16,7 @@ None
 
 from types import MappingProxyType
 
-__all__ = ["ARCHITECTURES", "LOSSES", "OPTIMIZERS", "PRECISIONS", "REAL_MUSIC_RECIPE",
+__all__ = ["ARCHITECTURES", "DEFAULT_LR", "LOSSES", "OPTIMIZERS", "PRECISIONS", "REAL_MUSIC_RECIPE",
            "RECIPES"]
 
 #: Network names of CNNTagger's ``module`` (the first is the paper's).

@@ -59,3 +59,21 @@ def atomic_path(target, *, prefix=".tmp-", suffix=".tmp"):
         except OSError:
             pass
         raise
+
+
+def write_text_atomic(target, text):
+    """Write ``text`` to ``target`` atomically, as UTF-8 (see :func:`atomic_path`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sktags.utils import write_text_atomic
+    >>> path = os.path.join(tempfile.mkdtemp(), "index.json")
+    >>> write_text_atomic(path, '{"ids": []}')
+    >>> open(path).read()
+    '{"ids": []}'
+    """
+    name = os.path.basename(os.fspath(target))
+    with atomic_path(target, prefix=f".{name}.", suffix=".part") as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)

@@ -16,6 +16,8 @@ import os
 
 import numpy as np
 
+from ._messages import first_line
+
 __all__ = ["read_csv_table", "read_id_matrix", "read_id_column"]
 
 
@@ -84,7 +86,7 @@ def read_csv_table(path, *, what="CSV", source=None, header=True):
         with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.reader(fh))
     except (UnicodeDecodeError, csv.Error, EOFError, gzip.BadGzipFile) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         raise ValueError(f"{source} is not a readable CSV file: {message}") from None
     numbered = [
         (n, r) for n, r in enumerate(rows, start=1)
