@@ -26,6 +26,7 @@ _SUBMODULES = [
     "features",
     "metrics",
     "model_selection",
+    "losses",
     "models",
     "plotting",
     "utils",
