@@ -6,6 +6,7 @@ without torch. Used by the tests of :mod:`sktags.losses`.
 """
 
 import math
+from fractions import Fraction
 
 
 def log_sigmoid(z):
@@ -72,7 +73,7 @@ def em(z, y, alpha):
 def large_loss(Z, Y, epoch, delta_rel, correct):
     """LL-R / LL-Ct loss matrix (lists of lists) of a whole batch."""
     B, C = len(Z), len(Z[0])
-    k = math.ceil(B * C * min(epoch * delta_rel, 1.0))
+    k = math.ceil(B * C * min(epoch * Fraction(str(delta_rel)), 1))  # exact arithmetic
     unobserved = [(bce(Z[i][j], 0), i, j) for i in range(B) for j in range(C) if Y[i][j] == 0]
     k = min(k, len(unobserved))
     chosen = {(i, j) for _, i, j in sorted(unobserved, reverse=True)[:k]}

@@ -19,7 +19,7 @@ _DOC = """
 
         k = min(ceil(B m min(epoch delta_rel, 1)), number of unobserved entries)
 
-    where ``epoch`` counts completed epochs (:meth:`set_epoch`), so nothing is
+    (computed as if exactly, not with float round-off) where ``epoch`` counts completed epochs (:meth:`set_epoch`), so nothing is
     modified in the first epoch and the modified share grows by
     ``delta_rel`` per epoch, as in the official code's ``clean_rate``. The
     ranking uses the unweighted BCE and picks exactly k entries (the
@@ -48,7 +48,8 @@ class _LargeLoss(EpochLoss):
     def n_modified(self, batch_size, n_labels, n_unobserved):
         """k for a (batch_size, n_labels) batch with n_unobserved unobserved entries."""
         share = min(self.current_epoch * float(self.delta_rel), 1.0)
-        return min(math.ceil(batch_size * n_labels * share), int(n_unobserved))
+        # rounded first, so that e.g. 40 * (3 * 0.1) = 12.000000000000002 gives 12, not 13
+        return min(math.ceil(round(batch_size * n_labels * share, 9)), int(n_unobserved))
 
     def large_loss_mask(self, logits, y):
         """Boolean (batch, n_labels) mask of the k unobserved entries with the largest BCE."""
