@@ -266,6 +266,8 @@ def test_clone_of_nested_base():
     est = Holder(loss=TrackConsistency(base=AsymmetricLoss(gamma_neg=1)))
     cloned = clone(est)
     assert cloned.loss.base is not est.loss.base and cloned.loss.base.gamma_neg == 1
+    assert repr(cloned.loss) == ("TrackConsistency(base=AsymmetricLoss(gamma_pos=0, gamma_neg=1, "
+                                 "clip=0.05), beta=1.0, momentum=0.9)")
 
 
 @settings(max_examples=40, deadline=None)
@@ -280,3 +282,18 @@ def test_asl_parameter_validation_property(gamma_neg, clip):
     else:
         with pytest.raises(ValueError):
             loss(z, torch.ones(2, 2))
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_finite_on_extreme_logits(name):
+    loss = get_loss(name)
+    loss.set_epoch(50)
+    z = torch.tensor([[-100.0, -30.0, 0.0, 30.0, 100.0]] * 4, requires_grad=True)
+    y = torch.tensor([[1.0] * 5, [0.0] * 5, [1.0, 0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0, 0.0]])
+    kwargs = {"index": torch.tensor([0, 1, 2, 0])} if loss.requires_index else {}
+    for _ in range(2):  # the second call sees state from the first
+        value = loss(z, y, torch.full_like(y, 0.5), **kwargs)
+        z.grad = None
+        value.backward()
+        assert math.isfinite(value.item()) and torch.isfinite(z.grad).all()
+        assert all(torch.isfinite(b).all() for b in loss.buffers() if b.is_floating_point())

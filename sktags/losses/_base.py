@@ -55,6 +55,10 @@ class MissingLabelLoss(nn.Module):
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in sig.parameters
                          if name != "self")
 
+    def __repr__(self):
+        # one line, like a scikit-learn estimator (nn.Module would list child modules)
+        return f"{type(self).__name__}({self.extra_repr()})"
+
     def _validate_params(self):
         validate_parameter_constraints(self._parameter_constraints, self.get_params(),
                                        caller_name=type(self).__name__)

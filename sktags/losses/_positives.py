@@ -29,12 +29,12 @@ class _Prior(MissingLabelLoss):
 
     def _register_prior(self):
         # [sum of observed positives, number of rows, 1 if fixed by setup]
-        self.register_buffer("prior", torch.zeros(3, dtype=torch.float64))
+        self.register_buffer("prior", torch.zeros(3, dtype=torch.float32))
 
     def _setup_prior(self, y_train):
         if y_train is not None:
             y = np.asarray(y_train, dtype=np.float64)
-            self.prior.copy_(torch.tensor([y.sum(), y.shape[0], 1.0], dtype=torch.float64))
+            self.prior.copy_(torch.tensor([y.sum(), y.shape[0], 1.0]))
 
     def _expected(self, y, training):
         if self.expected_positives is not None:
