@@ -21,6 +21,7 @@ from sktags.losses import (
     SPLCLoss,
     TrackConsistency,
     get_loss,
+    parse_loss_param,
 )
 
 
@@ -297,3 +298,15 @@ def test_every_loss_finite_on_extreme_logits(name):
         value.backward()
         assert math.isfinite(value.item()) and torch.isfinite(z.grad).all()
         assert all(torch.isfinite(b).all() for b in loss.buffers() if b.is_floating_point())
+
+
+def test_parse_loss_param():
+    assert parse_loss_param("gamma_neg=2") == ("gamma_neg", 2)
+    assert isinstance(parse_loss_param("gamma_neg=2")[1], int)
+    assert parse_loss_param(" tau = 0.7 ") == ("tau", 0.7)
+    assert parse_loss_param("gamma=None") == ("gamma", None)
+    assert parse_loss_param("base=asl") == ("base", "asl")
+    assert get_loss("asl", **dict([parse_loss_param("gamma_neg=2")])).gamma_neg == 2
+    for bad in ("gamma_neg", "=2", "2x=1"):
+        with pytest.raises(ValueError, match="name=value"):
+            parse_loss_param(bad)

@@ -28,6 +28,7 @@ _EXPORTS = {
     "WeakAssumeNegative": "._bce",
     "WeightedBCE": "._bce",
     "get_loss": "._registry",
+    "parse_loss_param": "._registry",
 }
 
 __all__ = list(_EXPORTS)

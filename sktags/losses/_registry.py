@@ -11,7 +11,7 @@ from ._large_loss import LargeLossCorrection, LargeLossRejection
 from ._positives import ROLE, ExpectedPositiveRegularizer
 from ._robust import HillLoss, SPLCLoss
 
-__all__ = ["LOSSES", "get_loss"]
+__all__ = ["LOSSES", "get_loss", "parse_loss_param"]
 
 #: Name string -> loss class, the values ``loss=`` and ``sktags train --loss`` accept.
 LOSSES = {
@@ -87,3 +87,36 @@ def get_loss(loss="bce", n_labels=None, **params):
         if isinstance(result, WeakAssumeNegative) and result.gamma is None and n_labels < 2:
             raise ValueError("loss 'wan' with gamma=None needs at least 2 labels.")
     return result.train()
+
+
+def parse_loss_param(text):
+    """``"name=value"`` -> ``(name, value)``, the value as a number, None, a bool or a string.
+
+    For the command line's ``--loss-param gamma_neg=2``: integers stay
+    integers, ``none``/``null`` is None, ``true``/``false`` are bools, and
+    anything else that is not a number is kept as a string (e.g. a base
+    loss's name).
+
+    Examples
+    --------
+    >>> from sktags.losses import parse_loss_param
+    >>> parse_loss_param("gamma_neg=2"), parse_loss_param("gamma=none")
+    (('gamma_neg', 2), ('gamma', None))
+    >>> parse_loss_param("clip=0.1"), parse_loss_param("base=asl")
+    (('clip', 0.1), ('base', 'asl'))
+    """
+    name, sep, value = str(text).partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name.isidentifier():
+        raise ValueError(f"loss parameter {text!r} must read name=value, e.g. gamma_neg=2.")
+    lowered = value.lower()
+    if lowered in ("none", "null"):
+        return name, None
+    if lowered in ("true", "false"):
+        return name, lowered == "true"
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, value
