@@ -255,7 +255,11 @@ def print_table(results, rules, method_names):
 
 
 def plot_figure(results, path, method_names):
-    """Macro AP against the (realised) hidden rate, one line per method."""
+    """Macro AP against the (realised) hidden rate, one line per method.
+
+    A loss and its combination with the paper's weights share a colour (the
+    latter dashed); the full-label upper bound is the black horizontal line.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -266,21 +270,31 @@ def plot_figure(results, path, method_names):
     ap = summarize(results, "ap")
     rate = defaultdict(list)
     for r in results:
-        rate[r["rule"]].append(r["hidden_rate"])
+        if r["method"] != "full labels":
+            rate[r["rule"]].append(r["hidden_rate"])
     rules = sorted((rule for rule in rate if rule != "frequent"), key=lambda k: np.mean(rate[k]))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.get_cmap("tab20").colors
+    bases = [m for m in method_names if not m.endswith(" + weights") and m != "full labels"]
     for m in method_names:
         pts = [(np.mean(rate[rule]), ap[(rule, m)]["mean"]) for rule in rules if (rule, m) in ap]
-        if pts:
-            xs, ys = zip(*pts)
-            ax.plot(xs, ys, marker="o", label=m, lw=1.2)
+        if not pts:
+            continue
+        if m == "full labels":
+            ax.axhline(pts[0][1], color="black", lw=1, label=m)
+            continue
+        base = m.removesuffix(" + weights")
+        colour = colours[bases.index(base) % len(colours)] if base in bases else "grey"
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, marker="o", ms=3, lw=1.2, color=colour,
+                ls="--" if m.endswith(" + weights") else "-", label=m)
     ax.set_xlabel("share of training positives hidden (uniform 0.5, 0.75; one kept per clip)")
     ax.set_ylabel("macro AP against all moods")
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     path = Path(path)
     with atomic_path(path, suffix=path.suffix) as tmp:
-        fig.savefig(tmp)
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
 
 
