@@ -66,11 +66,12 @@ class TimedIterable:
 
 
 def compute_only(torch, batch_size, steps, precision, device):
-    from sktags.models import Ibrahim2020CNN, WeightedBCEWithLogitsLoss
+    from sktags.losses import WeightedBCE
+    from sktags.models import Ibrahim2020CNN
 
     model = Ibrahim2020CNN(*SHAPE[1:], N_LABELS).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adadelta(model.parameters(), lr=0.1, rho=0.95, eps=1e-8)
-    loss_fn = WeightedBCEWithLogitsLoss()
+    loss_fn = WeightedBCE()
     x = torch.randn(batch_size, *SHAPE, device=device).contiguous(
         memory_format=torch.channels_last)
     y = (torch.rand(batch_size, N_LABELS, device=device) < 0.3).float()

@@ -27,6 +27,7 @@ _SUBMODULES = [
     "features",
     "metrics",
     "model_selection",
+    "losses",
     "models",
     "plotting",
     "utils",

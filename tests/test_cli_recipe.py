@@ -318,3 +318,28 @@ def test_tag_refuses_a_whole_track_feature_file(capsys, data, ragged, tmp_path):
     capsys.readouterr()
     status, _, err = _run(capsys, ["tag", str(model), str(ragged)])
     assert status == 1 and "whole tracks" in err and len(err.strip().splitlines()) == 1
+
+
+def test_loss_and_its_parameters_reach_the_tagger(capsys, data, tmp_path):
+    from sktags.losses import AsymmetricLoss
+
+    model = tmp_path / "m.sktags"
+    base = ["train", str(data["audio"]), "--labels", str(data["labels"]), "-o", str(model),
+            "--epochs", "1", "--valid-size", "0", "--batch-size", "4", "--device", "cpu",
+            "-q", *TINY_MEL]
+    status, _, err = _run(capsys, [*base, "--loss", "asl", "--loss-param", "gamma_neg=2",
+                                   "--loss-param", "clip=0.1"])
+    assert status == 0, err
+    loss = _tagger(model).loss
+    assert type(loss) is AsymmetricLoss and (loss.gamma_neg, loss.clip) == (2, 0.1)
+    status, _, err = _run(capsys, [*base, "--loss", "em"])
+    assert status == 0, err
+    assert _tagger(model).loss == "em"
+    # the library's one-line errors, unchanged, exit status 1
+    status, _, err = _run(capsys, [*base, "--loss", "focal"])
+    assert status == 1 and "The 'loss' parameter of CNNTagger must be a str among" in err
+    assert "'focal' instead" in err and len(err.strip().splitlines()) == 1
+    status, _, err = _run(capsys, [*base, "--loss", "asl", "--loss-param", "gamma_neg"])
+    assert status == 1 and "must read name=value" in err
+    status, _, err = _run(capsys, [*base, "--loss", "asl", "--loss-param", "nope=1"])
+    assert status == 1 and "Invalid parameter 'nope' for AsymmetricLoss" in err

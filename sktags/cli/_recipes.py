@@ -6,6 +6,7 @@ defaults), or a recipe's (:data:`sktags.models.RECIPES`) with ``--recipe``,
 and the options given override either.
 """
 
+from ..losses import LOSS_NAMES
 from ..models import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS, RECIPES
 from ._errors import CLIError, CLIUsageError
 
@@ -60,6 +61,11 @@ def add_model_arguments(parser):
                    help="maximum number of epochs (100)")
     g.add_argument("--valid-size", type=float, default=None,
                    help="internal validation share, in [0, 1); 0: no validation (0.1)")
+    g.add_argument("--loss", default=None, metavar="NAME",
+                   help="the training loss: bce (the paper's weighted cross-entropy, the "
+                   "default) or one for incomplete labels: " + ", ".join(LOSS_NAMES[1:]))
+    g.add_argument("--loss-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter of the loss, e.g. gamma_neg=2 for asl (repeatable)")
 
 
 def _as_flags(params):
@@ -107,6 +113,12 @@ def tagger_params(args, **run_params):
             given[key] = value
     params.update(preset)
     params.update(given)
+    if args.loss is not None or args.loss_param:
+        from sktags.losses import get_loss, parse_loss_param
+
+        loss_params = dict(parse_loss_param(text) for text in args.loss_param)
+        given["loss"] = params["loss"] = (get_loss(args.loss or "bce", **loss_params)
+                                          if loss_params else args.loss)
     if params["crop_hop"] is not None and params["crop_frames"] is None:
         raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
     # Checked by the estimator itself, before any feature is computed; its

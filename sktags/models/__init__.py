@@ -28,7 +28,6 @@ _EXPORTS = {
     "DEFAULT_LR": "._recipes",
     "EmbeddingTagger": "._embedding",
     "Ibrahim2020CNN": "._networks",
-    "LOSSES": "._recipes",
     "NeuralTagger": "._base",
     "OPTIMIZERS": "._recipes",
     "PRECISIONS": "._recipes",
@@ -36,11 +35,9 @@ _EXPORTS = {
     "RECIPES": "._recipes",
     "ShortChunkCNN": "._networks",
     "TaggerNeuralNet": "._training",
-    "WeightedBCEWithLogitsLoss": "._loss",
     "conv_output_shape": "._networks",
     "load_model": "._persistence",
     "save_model": "._persistence",
-    "weighted_bce_with_logits": "._loss",
 }
 
 __all__ = list(_EXPORTS)

@@ -15,7 +15,6 @@ says only what its input is, through a few hook methods:
 - ``_reduce(dataset, values)``: per-sample values from per-item ones.
 """
 
-import copy
 import json
 import os
 from contextlib import nullcontext
@@ -31,13 +30,13 @@ from sklearn.utils._param_validation import HasMethods, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
+from ..losses import LOSSES, get_loss
 from ..utils._validation import NumberInterval
 from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, best_epoch_from_history
 from ._checkpoint import Checkpoint, describe, fingerprint
 from ._data import WholeDataset
 from ._inputs import check_side_inputs, check_target
-from ._loss import WeightedBCEWithLogitsLoss
-from ._recipes import LOSSES, PRECISIONS
+from ._recipes import PRECISIONS
 from ._training import FixedSplit, TaggerNeuralNet, resolve_device
 
 __all__ = ["NeuralTagger"]
@@ -207,6 +206,8 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             train_idx, valid_idx = self._split(Y.shape[0], groups, seed)
             weighting, W = self._fit_weights(Y, counts, train_idx)
             loss = self._make_loss(Y.shape[1])
+            if hasattr(loss, "setup"):  # per-sample state, indexed by the rows of X
+                loss.setup(Y.shape[0], Y.shape[1], Y)
             self._fit_input(inputs, train_idx)
             train_ds, valid_ds = self._make_datasets(
                 inputs, train_idx, valid_idx, Y.astype(np.float32), W, seed,
@@ -293,10 +294,8 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return weighting, W
 
     def _make_loss(self, n_labels):
-        """The loss of this fit: "bce" is the paper's weighted BCE; a module is deep-copied."""
-        if isinstance(self.loss, str):
-            return WeightedBCEWithLogitsLoss()
-        return copy.deepcopy(self.loss)
+        """The loss of this fit (:func:`sktags.losses.get_loss`: a name, or a deep copy)."""
+        return get_loss(self.loss, n_labels=n_labels)
 
     def _optimizer(self, n_train):
         """(optimizer class, skorch keyword arguments, learning-rate callback or None)."""
@@ -326,7 +325,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         if valid_ds is not None:
             callbacks.append(("early_stopping", EarlyStopping("valid_loss", self.patience)))
         return TaggerNeuralNet(
-            module, criterion=WeightedBCEWithLogitsLoss if loss is None else loss,
+            module, criterion=get_loss("bce") if loss is None else loss,
             optimizer=optimizer, **optimizer_kwargs, max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None if valid_ds is None else FixedSplit(valid_ds),

@@ -54,11 +54,11 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
         ``fit(Y, playlist_counts=...)`` and ``transform(Y, playlist_counts=...)``
         giving (n, m) weights), cloned into ``weighting_`` and fitted on the
         labels of the training part only; its ``transform`` weighs every row.
-    loss : "bce" or torch.nn.Module, default="bce"
-        "bce" is the paper's weighted binary cross-entropy
-        (:class:`~sktags.models.WeightedBCEWithLogitsLoss`). A module follows
-        the loss protocol of :class:`~sktags.models.NeuralTagger`; it is
-        deep-copied at every fit.
+    loss : str or torch.nn.Module, default="bce"
+        "bce" is the paper's weighted BCE (:class:`~sktags.losses.WeightedBCE`).
+        Other names of :data:`sktags.losses.LOSSES` ("wan", "asl", "em", ...)
+        or a loss module such as ``AsymmetricLoss(gamma_neg=2)`` (deep-copied
+        at every fit) suit incomplete labels (:doc:`/incomplete_labels`).
     lr : float or None, default=None
         Initial Adadelta learning rate, or AdamW's peak rate of the one-cycle
         schedule. None uses 0.1 for Adadelta (the paper's) and 3e-3 for AdamW.
@@ -148,9 +148,9 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
 
     Notes
     -----
-    The loss is the mean over batch x labels of ``w_ij * BCE(z_ij, y_ij)``
-    (:func:`~sktags.models.weighted_bce_with_logits`); early stopping monitors
-    it on the validation part. What is shared with
+    The default loss is the mean over batch x labels of ``w_ij * BCE(z_ij,
+    y_ij)`` (:class:`~sktags.losses.WeightedBCE`); early stopping monitors
+    the loss on the validation part's observed labels. What is shared with
     :class:`~sktags.EmbeddingTagger` lives in :class:`~sktags.models.NeuralTagger`.
     ``X`` may be a float16 or float32 ``np.memmap``, read chunk by chunk; a
     2-D ``X`` (n, d) is read as one-band spectrograms (n, 1, 1, d). See the

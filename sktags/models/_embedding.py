@@ -41,9 +41,11 @@ class EmbeddingTagger(NeuralTagger):
         :class:`~sktags.ContextWeightEstimator` (or an estimator with
         ``fit(Y, playlist_counts=...)`` and ``transform(Y, playlist_counts=...)``),
         cloned into ``weighting_`` and fitted on the training part's labels.
-    loss : "bce" or torch.nn.Module, default="bce"
-        "bce" is the weighted binary cross-entropy of the paper; a module
-        follows the loss protocol of :class:`~sktags.models.NeuralTagger`.
+    loss : str or torch.nn.Module, default="bce"
+        "bce" is the paper's weighted BCE (:class:`~sktags.losses.WeightedBCE`).
+        Other names of :data:`sktags.losses.LOSSES` ("wan", "asl", "em", ...)
+        or a loss module such as ``AsymmetricLoss(gamma_neg=2)`` (deep-copied
+        at every fit) suit incomplete labels (:doc:`/incomplete_labels`).
     lr : float or None, default=None
         AdamW's learning rate; None is 1e-2.
     weight_decay : float, default=0.01

@@ -1,13 +1,10 @@
 """Model files that load without running code: ``save_model`` and ``load_model``.
 
-A model file is a zip of ``manifest.json`` (the estimator's class, its
-parameters, its fitted plain-data attributes and nested estimators, and the
-user's metadata), ``arrays/<i>.npy`` (numeric arrays, read with
-``allow_pickle=False``) and ``weights/<i>.pt`` (network weights, read with
-``torch.load(weights_only=True)``). Only the estimator classes of sktags and
-scikit-learn's ``Pipeline`` are rebuilt, from their parameters; pickle and
-joblib files are refused. For arbitrary estimators (a custom ``module``) use
-pickle or joblib, and load only files you trust.
+A zip of ``manifest.json`` (classes, parameters, fitted plain data, nested
+estimators, metadata), ``arrays/<i>.npy`` (read with ``allow_pickle=False``)
+and ``weights/<i>.pt`` (read with ``torch.load(weights_only=True)``). Only
+sktags estimators, sktags losses and ``Pipeline`` are rebuilt, from their
+parameters; pickle and joblib files are refused.
 """
 
 import importlib
@@ -21,6 +18,7 @@ import torch
 from skorch.history import History
 
 from .._version import __version__
+from ..losses import LOSSES
 from ..features._limits import check_window
 from ..utils._atomic import atomic_path
 from ..utils._zipread import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
@@ -73,6 +71,9 @@ class _Writer:
             np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
             self.files[name] = buffer.getvalue()
             return {"__ndarray__": name}
+        if type(value) in LOSSES.values():  # a built-in loss, by its class and parameters
+            return {"__loss__": type(value).__name__, "params": self.encode(
+                value.get_params(), where)}
         if type(value).__name__ in _CLASSES and hasattr(value, "get_params"):
             return self.estimator(value, where)
         raise ValueError(f"cannot save {where}: {type(value).__name__} is not plain data or an "
@@ -82,7 +83,8 @@ class _Writer:
         kind = type(est).__name__
         params = est.get_params(deep=False)
         if kind == "CNNTagger" and params["module"] is not None and not isinstance(
-                params["module"], str) or not isinstance(params.get("loss", ""), str):
+                params["module"], str) or not (isinstance(params.get("loss", ""), str)
+                                             or type(params["loss"]) in LOSSES.values()):
             raise ValueError(
                 f"cannot save {where}: its module or loss is custom code, which "
                 "this format does not store; use pickle or joblib (and load only trusted files).")
@@ -94,8 +96,7 @@ class _Writer:
                "params": {k: self.encode(v, f"{where}.{k}") for k, v in params.items()},
                "fitted": {}}
         for key, value in vars(est).items():
-            if key in params or key.startswith("__") or not (key.endswith("_")
-                                                             or key.startswith("_")):
+            if key in params or key.startswith("__") or "_" not in (key[0], key[-1]):
                 continue
             if kind in _NEURAL and key == "net_":
                 out["net"] = self.net(value)
@@ -117,17 +118,16 @@ class _Writer:
 
 
 def save_model(path, estimator, *, metadata=None):
-    """Save a fitted CNNTagger, or a Pipeline of sktags steps, without pickle.
+    """Save a fitted tagger, or a Pipeline of sktags steps, without pickle.
 
     Parameters
     ----------
     path : str or path-like
         Output file; written atomically (a temporary file, then a rename).
-    estimator : CNNTagger or Pipeline
-        A fitted :class:`~sktags.CNNTagger` (its ``module`` None or a built-in name),
-        or a :class:`~sklearn.pipeline.Pipeline` whose steps are sktags
-        estimators (e.g. ``MelSpectrogramTransformer`` then ``CNNTagger``).
-        ``callbacks`` are not saved (they only act during training).
+    estimator : CNNTagger, EmbeddingTagger or Pipeline
+        A fitted tagger (``module`` a built-in name, ``loss`` a name or an
+        sktags loss), or a :class:`~sklearn.pipeline.Pipeline` of sktags
+        estimators. ``callbacks`` are not saved (they only act in training).
     metadata : dict or None, default=None
         Plain data (str, numbers, bools, None, lists, dicts, numeric arrays)
         stored beside the model and returned by :func:`load_model`.
@@ -203,6 +203,11 @@ class _Reader(BoundedZip):
             return flat.reshape(shape)
         if "__estimator__" in value:
             return self.estimator(value)
+        losses = {cls.__name__: cls for cls in LOSSES.values()}
+        if set(value) == {"__loss__", "params"} and value["__loss__"] in losses:
+            loss = losses[value["__loss__"]](**self.decode(value["params"]))
+            loss._validate_params()
+            return loss
         raise DamagedArchive(f"unknown entry {sorted(map(str, value))[:5]}")
 
     def estimator(self, spec):
@@ -303,9 +308,8 @@ def load_model(path):
 
     Returns
     -------
-    estimator : CNNTagger or Pipeline
-        The fitted estimator; it predicts as the saved one did. A model
-        trained on a device that this machine lacks is loaded on the CPU.
+    estimator : CNNTagger, EmbeddingTagger or Pipeline
+        Predicts as the saved one did (on the CPU if its device is missing).
     metadata : dict or None
         The ``metadata`` given to :func:`save_model`.
 
@@ -321,14 +325,12 @@ def load_model(path):
         return _load(path)
     except DamagedArchive as exc:
         raise ValueError(f"{path} is a damaged sktags model file: {exc}.") from None
-    except ValueError as exc:
-        if str(exc).startswith(path):
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            MemoryError, OverflowError, RuntimeError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(path):
             raise
-        raise ValueError(f"{path} is a damaged sktags model file: {one_line(exc)}") from None
-    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, MemoryError,
-            OverflowError, RuntimeError) as exc:
-        raise ValueError(f"{path} is a damaged sktags model file: {type(exc).__name__} "
-                         f"{one_line(exc)}") from None
+        kind = "" if isinstance(exc, ValueError) else f"{type(exc).__name__} "
+        raise ValueError(f"{path} is a damaged sktags model file: {kind}{one_line(exc)}") from None
 
 
 def _load(path):

@@ -16,7 +16,7 @@ None
 
 from types import MappingProxyType
 
-__all__ = ["ARCHITECTURES", "DEFAULT_LR", "LOSSES", "OPTIMIZERS", "PRECISIONS", "REAL_MUSIC_RECIPE",
+__all__ = ["ARCHITECTURES", "DEFAULT_LR", "OPTIMIZERS", "PRECISIONS", "REAL_MUSIC_RECIPE",
            "RECIPES"]
 
 #: Network names of CNNTagger's ``module`` (the first is the paper's).
@@ -25,8 +25,6 @@ ARCHITECTURES = ("ibrahim2020", "short_chunk")
 OPTIMIZERS = ("adadelta", "adamw")
 #: The ``precision`` values of the neural taggers.
 PRECISIONS = ("float32", "bfloat16", "float16")
-#: Loss names of the neural taggers' ``loss`` (besides a ``torch.nn.Module``).
-LOSSES = ("bce",)
 #: Learning rate used when ``lr`` is None, per optimizer.
 DEFAULT_LR = MappingProxyType({"adadelta": 0.1, "adamw": 3e-3})
 
