@@ -32,7 +32,7 @@ class FrontEndConfig:
     duration : float or None
         Length of the excerpt in seconds; ``None`` means the whole track
         from ``offset``.
-    compression : {"log1p", "db"}
+    compression : {"log1p", "db", "musicnn"}
         Log compression of the mel power.
 
     Attributes

@@ -49,10 +49,15 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Length of the excerpt, in seconds. ``None``: the whole track from
         ``offset`` (set ``offset=0.0`` for whole tracks), as a sequence of
         variable-length features (see Notes).
-    compression : {"log1p", "db"}, default="log1p"
+    compression : {"log1p", "db", "musicnn"}, default="log1p"
         ``"log1p"``: ``log(1 + 100 * M)`` of the mel power ``M``.
         ``"db"``: ``librosa.power_to_db(M)`` (``ref=1``, ``amin=1e-10``,
         ``top_db=80``, the floor relative to each clip's maximum).
+        ``"musicnn"``: ``log10(1 + 10000 * M)`` of ``M`` rounded to float16,
+        as musicnn's extractor computed it under numpy 1 (the product and
+        log in float32); with ``sr=16000, n_fft=512, hop_length=256`` it is
+        the input of musicnn's networks (see
+        :func:`sktags.pretrained.musicnn_frontend`).
     n_jobs : int, default=None
         Number of joblib workers over clips; ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context, ``-1`` all cores. Any joblib
@@ -146,7 +151,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         "n_mels": _POSITIVE_INT,
         "offset": [Interval(Real, 0, None, closed="left")],
         "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "compression": [StrOptions({"log1p", "db"})],
+        "compression": [StrOptions({"log1p", "db", "musicnn"})],
         "n_jobs": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
