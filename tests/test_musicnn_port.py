@@ -152,3 +152,18 @@ def test_frontend_and_port_reproduce_musicnn_end_to_end(fixture, fixtures_dir):
         assert np.abs(taggram - ref).mean() < 1e-3
         for a, b in zip(taggram, ref):
             assert set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5])
+
+
+def test_pooled_inference_branch_equals_batch_norm_then_max():
+    """The inference shortcut (max/min over frequency first) against the op order of models.py."""
+    torch.manual_seed(0)
+    net = MusicnnNet().load_released("mtt").eval()
+    with torch.no_grad():
+        bn = net.frontend["timbral_67_bn"]
+        bn.weight[::3] *= -1  # negative scales take the min branch
+        x = torch.randn(3, 1, 96, 50)
+        for name in ("timbral_67", "temporal_32"):
+            got = net._branch(name, x)
+            conv, bn = net.frontend[name], net.frontend[f"{name}_bn"]
+            ref = bn(torch.relu(conv(x))).amax(dim=2)
+            torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)

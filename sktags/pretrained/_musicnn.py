@@ -87,18 +87,30 @@ class MusicnnNet(nn.Module):
         self.head = nn.Linear(200, int(n_labels))
         self.n_embedding = 200
 
+    def _branch(self, name, x):
+        """conv, ReLU, batch norm, max over frequency: (batch, channels, n_frames)."""
+        conv, bn = self.frontend[name], self.frontend[f"{name}_bn"]
+        z = conv(x)
+        if bn.training:
+            return bn(F.relu(z)).amax(dim=2)
+        # Inference: the batch norm is an affine map a * x + b per channel and
+        # ReLU is monotone, so the max over frequency of bn(relu(z)) is
+        # a * relu(max z) + b where a >= 0, a * relu(min z) + b where a < 0:
+        # the elementwise work runs on the pooled (batch, channels, n_frames).
+        a = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        b = bn.bias - a * bn.running_mean
+        hi, lo = z.amax(dim=2), z.amin(dim=2)
+        picked = torch.where((a >= 0)[:, None], hi, lo)
+        return F.relu(picked) * a[:, None] + b[:, None]
+
     def _front(self, x):
-        fe = self.frontend
-        x = fe["input_bn"](x)
+        x = self.frontend["input_bn"](x)
         outs = []
         padded = F.pad(x, (3, 3))
         for k in (38, 67):
-            z = fe[f"timbral_{k}_bn"](F.relu(fe[f"timbral_{k}"](padded)))
-            outs.append(z.amax(dim=2))
+            outs.append(self._branch(f"timbral_{k}", padded))
         for k in _TEMPORAL:
-            z = F.pad(x, ((k - 1) // 2, k // 2))
-            z = fe[f"temporal_{k}_bn"](F.relu(fe[f"temporal_{k}"](z)))
-            outs.append(z.amax(dim=2))
+            outs.append(self._branch(f"temporal_{k}", F.pad(x, ((k - 1) // 2, k // 2))))
         return torch.cat(outs, dim=1)  # (batch, 561, n_frames)
 
     def _mid(self, front):
