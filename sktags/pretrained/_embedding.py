@@ -27,7 +27,7 @@ class MusicnnEmbedding(TransformerMixin, BaseEstimator):
     """Embeddings of audio clips by musicnn's released networks (Pons & Serra, 2019).
 
     Each clip goes through musicnn's front end (16 kHz, 96 mel bands,
-    ``log10(1 + 10000 * mel)``, see :func:`musicnn_frontend`), is cut into
+    ``log10(1 + 10000 * mel)``, see :func:`~sktags.pretrained.musicnn_frontend`), is cut into
     non-overlapping 3 s patches (187 frames, the partial tail dropped) and
     each patch through the PyTorch port of ``MSD_musicnn`` or
     ``MTT_musicnn``; the per-patch outputs are pooled over the clip. Patches
@@ -77,8 +77,8 @@ class MusicnnEmbedding(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    musicnn_frontend : The spectrograms alone.
-    musicnn_module : The network for fine-tuning with :class:`~sktags.CNNTagger`.
+    sktags.pretrained.musicnn_frontend : The spectrograms alone.
+    sktags.pretrained.musicnn_module : The network for fine-tuning with a CNNTagger.
 
     Notes
     -----

@@ -51,7 +51,7 @@ class MusicnnNet(nn.Module):
     ----------
     frontend : torch.nn.ModuleDict
         Input batch norm, timbral and temporal convolutions and their batch
-        norms (the part ``freeze="frontend"`` of :func:`musicnn_module` fixes).
+        norms (the part ``freeze="frontend"`` of :func:`~sktags.pretrained.musicnn_module` fixes).
     n_embedding : int
         200, the size of :meth:`embed` (the penultimate layer).
 
