@@ -20,6 +20,24 @@ its mean fit time:
   optimizer="adamw", mixup=0.4, max_epochs=60, valid_size=None,
   random_state=0)``.
 
+- ``musicnn+LR``: the 200-d penultimate layer of musicnn's released MSD
+  weights (``MusicnnEmbedding(model="msd")``, whole previews, mean over 3 s
+  patches), standardised, then the baseline's
+  ``OneVsRestClassifier(LogisticRegression(C=0.1))``; the embeddings are
+  computed once (they learn nothing) and their time printed apart. The
+  MSD training tags include happy, sad, mellow and party: musicnn saw mood
+  labels (of other tracks) that the CNNs trained here never did.
+
+- ``musicnn finetune``: ``CNNTagger(module=functools.partial(musicnn_module,
+  model="msd", freeze="frontend"), crop_frames=187, crop_hop=187,
+  optimizer="adamw", lr=1e-3, max_epochs=10, valid_size=None,
+  random_state=0)`` on musicnn's spectrograms of the whole previews (the
+  released weights, a new output layer, the front end frozen; prediction
+  is the mean over non-overlapping 3 s windows).
+
+``--only musicnn+LR,baseline`` runs a subset of the rows (the folds are the
+same whichever rows run).
+
 It also times the recipe's network on whole 30 s inputs against 128-frame
 crops (two epochs each, fold 0) and prints the training cost per sample of
 each and their ratio.
@@ -32,6 +50,7 @@ Usage::
 
     python benchmarks/bench_4q_emotion.py           # 5 folds, all 251 clips
     python benchmarks/bench_4q_emotion.py --quick   # 2 folds on 60 clips, 2 epochs
+    python benchmarks/bench_4q_emotion.py --only musicnn+LR,baseline
 """
 
 import csv
@@ -80,6 +99,25 @@ def baseline():
                          OneVsRestClassifier(LogisticRegression(C=0.1, max_iter=5000)))
 
 
+def linear_head():
+    return make_pipeline(StandardScaler(),
+                         OneVsRestClassifier(LogisticRegression(C=0.1, max_iter=5000)))
+
+
+ROWS = ("baseline", "recipe", "paper (reduced)", "musicnn+LR", "musicnn finetune")
+
+
+def musicnn_finetune(max_epochs=10):
+    import functools
+
+    from sktags import CNNTagger
+    from sktags.pretrained import musicnn_module
+
+    return CNNTagger(module=functools.partial(musicnn_module, model="msd", freeze="frontend"),
+                     crop_frames=187, crop_hop=187, optimizer="adamw", lr=1e-3,
+                     max_epochs=max_epochs, valid_size=None, random_state=0)
+
+
 def per_sample_cost(X, Y, quick):
     """Seconds per training sample of the recipe's network: whole 30 s inputs vs crops."""
     from sktags.models import CNNTagger
@@ -100,7 +138,12 @@ def main(argv=None):
                    default=Path(tempfile.gettempdir()) / "sktags_bench_cache")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--n-jobs", type=int, default=2, help="feature extraction workers")
+    p.add_argument("--only", default=",".join(ROWS),
+                   help=f"comma-separated rows to run, among {', '.join(ROWS)}")
     args = p.parse_args(argv)
+    rows = [r.strip() for r in args.only.split(",") if r.strip()]
+    if set(rows) - set(ROWS):
+        p.error(f"--only: unknown rows {sorted(set(rows) - set(ROWS))}; choose among {ROWS}")
 
     from sktags import CNNTagger, ContextWeightEstimator, MelSpectrogramTransformer
 
@@ -120,23 +163,47 @@ def main(argv=None):
     print(f"paper (reduced): CNNTagger({paper}, weighting=ContextWeightEstimator())")
     print(f"recipe: CNNTagger({recipe})", flush=True)
 
-    mel = MelSpectrogramTransformer(**MEL_PARAMS, n_jobs=args.n_jobs, memory=str(args.cache_dir))
-    t0 = time.perf_counter()
-    X = mel.transform(paths)
-    print(f"features {X.shape} {X.dtype} in {time.perf_counter() - t0:.1f} s", flush=True)
+    inputs = {}
+    if set(rows) & {"baseline", "recipe", "paper (reduced)"}:
+        mel = MelSpectrogramTransformer(**MEL_PARAMS, n_jobs=args.n_jobs,
+                                        memory=str(args.cache_dir))
+        t0 = time.perf_counter()
+        X = mel.transform(paths)
+        print(f"features {X.shape} {X.dtype} in {time.perf_counter() - t0:.1f} s", flush=True)
+        inputs.update(dict.fromkeys(["baseline", "recipe", "paper (reduced)"], X))
+    if "musicnn+LR" in rows:
+        from sktags.pretrained import MusicnnEmbedding
+
+        t0 = time.perf_counter()
+        E = MusicnnEmbedding(model="msd", n_jobs=args.n_jobs,
+                             memory=str(args.cache_dir)).transform(paths)
+        print(f"musicnn embeddings {E.shape} {E.dtype} in {time.perf_counter() - t0:.1f} s "
+              "(spectrograms cached after the first run)", flush=True)
+        inputs["musicnn+LR"] = E
+    if "musicnn finetune" in rows:
+        from sktags.pretrained import musicnn_frontend
+
+        t0 = time.perf_counter()
+        inputs["musicnn finetune"] = musicnn_frontend(
+            n_jobs=args.n_jobs, memory=str(args.cache_dir)).transform(paths)
+        print(f"musicnn spectrograms in {time.perf_counter() - t0:.1f} s", flush=True)
 
     configs = {
         "baseline": lambda: baseline(),
         "recipe": lambda: CNNTagger(**recipe),
         "paper (reduced)": lambda: CNNTagger(weighting=ContextWeightEstimator(), **paper),
+        "musicnn+LR": lambda: linear_head(),
+        "musicnn finetune": lambda: musicnn_finetune(2 if args.quick else 10),
     }
+    configs = {name: configs[name] for name in ROWS if name in rows}
     aucs = {name: [] for name in configs}
     times = {name: [] for name in configs}
     cost = None
-    for k, (tr, te) in enumerate(GroupKFold(n_splits=n_folds).split(X, Y, groups)):
+    for k, (tr, te) in enumerate(GroupKFold(n_splits=n_folds).split(Y, Y, groups)):
         assert not set(groups[tr]) & set(groups[te])
         line = [f"fold {k}: n_train {len(tr)} n_test {len(te)}"]
         for name, make in configs.items():
+            X = inputs[name]
             est = make()
             t0 = time.perf_counter()
             if name == "paper (reduced)":
@@ -147,7 +214,7 @@ def main(argv=None):
             aucs[name].append(roc_auc_score(Y[te], est.predict_proba(X[te]), average="macro"))
             line.append(f"{name} {aucs[name][-1]:.3f} ({times[name][-1]:.0f} s)")
             print(" | ".join(line), flush=True)
-        if cost is None:
+        if cost is None and "recipe" in configs:
             cost = per_sample_cost(X[tr], Y[tr], args.quick)
             print("training cost per sample of the recipe's network: " + ", ".join(
                 f"{n} {1e3 * s:.1f} ms" for n, s in cost.items())
@@ -158,10 +225,11 @@ def main(argv=None):
     for name in configs:
         a = np.array(aucs[name])
         print(f"  {name:16s} {a.mean():.3f} +- {a.std():.3f}   {np.mean(times[name]):7.1f} s")
-    b = np.array(aucs["baseline"])
-    r = np.array(aucs["recipe"])
-    print(f"  recipe - baseline: {np.mean(r - b):+.3f} (per fold "
-          f"{', '.join(f'{d:+.3f}' for d in r - b)})")
+    for name in ("recipe", "musicnn+LR"):
+        if name in configs and "baseline" in configs:
+            b, r = np.array(aucs["baseline"]), np.array(aucs[name])
+            print(f"  {name} - baseline: {np.mean(r - b):+.3f} (per fold "
+                  f"{', '.join(f'{d:+.3f}' for d in r - b)})")
 
 
 if __name__ == "__main__":

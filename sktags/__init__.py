@@ -30,6 +30,7 @@ _SUBMODULES = [
     "losses",
     "models",
     "plotting",
+    "pretrained",
     "utils",
     "weighting",
 ]

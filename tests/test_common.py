@@ -2,6 +2,12 @@
 
 - ``MelSpectrogramTransformer`` reads a 2-D array as waveforms
   (n_clips, n_samples); small analysis settings keep it fast.
+- ``MusicnnEmbedding`` reads a 2-D array as 16 kHz waveforms too; it is a
+  stateless transformer of audio (tag ``no_validation``: clips of any
+  length, no ``n_features_in_``), so the feature-count checks do not apply.
+  It runs with ``batch_size=1``: a batched convolution rounds differently
+  for different batch sizes (about 1e-6), which the subset-invariance check
+  (atol 1e-7) would see; tests/test_musicnn_embedding.py checks batch sizes.
 - ``CNNTagger`` reads a 2-D array (n, d) as n one-band spectrograms
   (n, 1, 1, d), so every check runs on the bare estimator (a tiny network,
   two epochs).
@@ -17,6 +23,8 @@ Every expected failure has a written reason; ``xfail_strict`` (pyproject) makes
 the list fail loudly when a check starts passing.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -24,6 +32,7 @@ from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sktags import CNNTagger, ContextWeightEstimator, EmbeddingTagger, MelSpectrogramTransformer
+from sktags.pretrained import MusicnnEmbedding
 
 # Checks that need no data, run on the bare estimators.
 API_CHECKS = [
@@ -60,6 +69,16 @@ MEL_XFAIL = {
 )
 def test_mel_transformer(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------- MusicnnEmbedding
+
+
+@parametrize_with_checks([MusicnnEmbedding(batch_size=1)])
+def test_musicnn_embedding(estimator, check):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*very short clip", category=UserWarning)
+        check(estimator)
 
 
 # ---------------------------------------------------------------- ContextWeightEstimator

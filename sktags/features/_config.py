@@ -32,7 +32,7 @@ class FrontEndConfig:
     duration : float or None
         Length of the excerpt in seconds; ``None`` means the whole track
         from ``offset``.
-    compression : {"log1p", "db"}
+    compression : {"log1p", "db", "musicnn"}
         Log compression of the mel power.
 
     Attributes
@@ -142,7 +142,7 @@ def front_end_constraints():
         "n_mels": count(MAX_N_MELS),
         "offset": [NumberInterval(Real, 0, None, closed="left")],
         "duration": [NumberInterval(Real, 0, MAX_EXCERPT_SECONDS, closed="right"), None],
-        "compression": [StrOptions({"log1p", "db"})],
+        "compression": [StrOptions({"log1p", "db", "musicnn"})],
     }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
-COMPRESSIONS = ("log1p", "db")
+COMPRESSIONS = ("log1p", "db", "musicnn")
 #: Frames whose spectrum is held at once (a 30 s excerpt is one block).
 _BLOCK_FRAMES = 2048
 
@@ -96,13 +96,20 @@ def compress(M, compression):
     ``"log1p"`` gives ``log(1 + 100 * M)`` (the paper's front end);
     ``"db"`` gives :func:`librosa.power_to_db` with its defaults
     (``ref=1.0, amin=1e-10, top_db=80``), i.e. ``10 * log10(max(M, 1e-10))``
-    floored at 80 dB below the clip's maximum.
+    floored at 80 dB below the clip's maximum;
+    ``"musicnn"`` gives musicnn's ``log10(1 + 10000 * M)`` of ``M`` first
+    rounded to float16 (musicnn's ``astype(np.float16)``), the product and
+    log then taken in float32 as numpy 1 computed them (numpy 2 keeps the
+    product in float16, where it overflows).
     """
     if compression == "log1p":
         return np.log1p(M * np.float32(100.0))
     if compression == "db":
         S = np.float32(10.0) * np.log10(np.maximum(M, np.float32(1e-10)))
         return np.maximum(S, S.max() - np.float32(80.0))
+    if compression == "musicnn":
+        M = M.astype(np.float16).astype(np.float32)
+        return np.log10(M * np.float32(10000.0) + np.float32(1.0))
     raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
 
 

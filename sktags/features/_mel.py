@@ -49,10 +49,15 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         :ref:`limits`). ``None``: the whole track from
         ``offset`` (set ``offset=0.0`` for whole tracks), as a sequence of
         variable-length features (see Notes).
-    compression : {"log1p", "db"}, default="log1p"
+    compression : {"log1p", "db", "musicnn"}, default="log1p"
         ``"log1p"``: ``log(1 + 100 * M)`` of the mel power ``M``.
         ``"db"``: ``librosa.power_to_db(M)`` (``ref=1``, ``amin=1e-10``,
         ``top_db=80``, the floor relative to each clip's maximum).
+        ``"musicnn"``: ``log10(1 + 10000 * M)`` of ``M`` rounded to float16,
+        as musicnn's extractor computed it under numpy 1 (the product and
+        log in float32); with ``sr=16000, n_fft=512, hop_length=256`` it is
+        the input of musicnn's networks (see
+        :func:`sktags.pretrained.musicnn_frontend`).
     n_jobs : int, default=None
         Number of joblib workers over clips; ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context, ``-1`` all cores. Any joblib
