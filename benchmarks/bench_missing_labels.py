@@ -28,12 +28,12 @@ test clips' moods, which nobody hid.
   over seeds x folds, and the paired difference against AN on the same
   seed, fold and hiding.
 
-Features: per-band log-mel mean and std (``MelSpectrogramTransformer``,
-cached in ``--cache-dir``), or ``--features musicnn``
-(``sktags.pretrained.MusicnnEmbedding(model="msd")``). Head:
-``sktags.EmbeddingTagger(loss=..., weighting=..., random_state=...)``; with
-``--head linear`` (or where EmbeddingTagger is not available) a linear
-stand-in head trained here with the same losses and weights.
+Features: ``--features musicnn`` (the default,
+``sktags.pretrained.MusicnnEmbedding(model="msd")``, stored once in
+``--cache-dir``) or per-band log-mel mean and std (``--features logmel``).
+Head: ``sktags.EmbeddingTagger(loss=..., weighting=..., random_state=...)``
+with its defaults and the same ``max_epochs`` for every method. The
+(rule, seed, fold) runs are spread over ``--n-jobs`` processes with joblib.
 
 Usage::
 
@@ -187,21 +187,16 @@ def methods(names=None):
     return table
 
 
-def make_head(head, loss, negative, seed):
-    """An unfitted head: ``fit(X, Y)``, ``predict_proba(X)``."""
-    from sktags import ContextWeightEstimator
+def make_head(loss, negative, seed, budget):
+    """An unfitted EmbeddingTagger with this loss and weighting."""
+    from sktags import ContextWeightEstimator, EmbeddingTagger
 
     weighting = None if negative is None else ContextWeightEstimator(negative=negative)
-    if head == "embedding":
-        from sktags import EmbeddingTagger
-
-        return EmbeddingTagger(loss=loss, weighting=weighting, random_state=seed, **HEAD_BUDGET)
-    from _linear_head import LinearHead
-
-    return LinearHead(loss=loss, weighting=weighting, random_state=seed, **HEAD_BUDGET)
+    return EmbeddingTagger(loss=loss, weighting=weighting, random_state=seed, device="cpu",
+                           **budget)
 
 
-def fit_method(head, loss_name, negative, X_tr, Y_obs, groups_tr, X_te, seed):
+def fit_method(loss_name, negative, X_tr, Y_obs, groups_tr, X_te, seed, budget):
     """Select the loss's parameter on an inner split (observed labels), refit, predict X_te."""
     from sktags.losses import get_loss
 
@@ -213,11 +208,11 @@ def fit_method(head, loss_name, negative, X_tr, Y_obs, groups_tr, X_te, seed):
         itr, iva = next(inner.split(X_tr, Y_obs, groups_tr))
         scores = []
         for params in candidates:
-            est = make_head(head, get_loss(loss_name, **params), negative, seed)
+            est = make_head(get_loss(loss_name, **params), negative, seed, budget)
             est.fit(X_tr[itr], Y_obs[itr])
             scores.append(macro_scores(Y_obs[iva], est.predict_proba(X_tr[iva]))[0])
         best = candidates[int(np.nanargmax(scores))]
-    est = make_head(head, get_loss(loss_name, **best), negative, seed)
+    est = make_head(get_loss(loss_name, **best), negative, seed, budget)
     est.fit(X_tr, Y_obs)
     return est.predict_proba(X_te), best
 
@@ -230,14 +225,47 @@ def band_stats(X):
 
 
 def features(kind, paths, cache_dir, n_jobs):
+    """The clips' feature matrix (n_clips, d), computed once and kept in ``cache_dir``."""
+    import hashlib
+
+    key = hashlib.sha256("\n".join([kind, *paths]).encode()).hexdigest()[:16]
+    stored = Path(cache_dir) / f"features-{kind}-{key}.npy"
+    if stored.exists():
+        return np.load(stored)
     if kind == "musicnn":
         from sktags.pretrained import MusicnnEmbedding
 
-        return np.asarray(MusicnnEmbedding(model="msd").fit_transform(paths), dtype=np.float32)
-    from sktags import MelSpectrogramTransformer
+        X = np.asarray(MusicnnEmbedding(model="msd", n_jobs=n_jobs).fit_transform(paths),
+                       dtype=np.float32)
+    else:
+        from sktags import MelSpectrogramTransformer
 
-    mel = MelSpectrogramTransformer(**MEL_PARAMS, n_jobs=n_jobs, memory=str(cache_dir))
-    return band_stats(mel.transform(paths))
+        mel = MelSpectrogramTransformer(**MEL_PARAMS, n_jobs=n_jobs, memory=str(cache_dir))
+        X = band_stats(mel.transform(paths))
+    from sktags.utils import atomic_path
+
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with atomic_path(stored, suffix=".npy") as tmp:
+        np.save(tmp, X)
+    return X
+
+
+def run_one(rule, seed, k, tr, te, X, Y, groups, table, budget):
+    """Every method on one (hiding rule, seed, fold): a list of result rows."""
+    rng = np.random.default_rng([seed, k])
+    Y_obs = hide_positives(Y[tr], rule, rng)
+    rate = hidden_rate(Y[tr], Y_obs)
+    t1, rows = time.perf_counter(), []
+    for name, (loss, negative) in table.items():
+        if rule == "none" and name != "AN":
+            continue  # the full-label upper bound is AN on all labels
+        P, best = fit_method(loss, negative, X[tr], Y_obs, groups[tr], X[te], seed, budget)
+        ap, auc = macro_scores(Y[te], P)
+        rows.append(dict(rule=rule, seed=seed, fold=k, method=name, ap=ap, auc=auc,
+                         hidden_rate=rate, params=best))
+    print(f"{rule} seed {seed} fold {k}: hidden {rate:.2f}, "
+          f"{time.perf_counter() - t1:.0f} s", flush=True)
+    return rows
 
 
 # ---------------------------------------------------------------- report
@@ -303,8 +331,7 @@ def main(argv=None):
     p.add_argument("--data", type=Path, default=SHARED / "data" / "emotion_4q_dev")
     p.add_argument("--cache-dir", type=Path,
                    default=Path(tempfile.gettempdir()) / "sktags_bench_cache")
-    p.add_argument("--features", choices=["logmel", "musicnn"], default="logmel")
-    p.add_argument("--head", choices=["embedding", "linear"], default="embedding")
+    p.add_argument("--features", choices=["logmel", "musicnn"], default="musicnn")
     p.add_argument("--min-count", type=int, default=12)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seeds", type=int, default=3)
@@ -312,19 +339,13 @@ def main(argv=None):
     p.add_argument("--methods", nargs="+", default=None, help="a subset of the rows")
     p.add_argument("--epochs", type=int, default=HEAD_BUDGET["max_epochs"],
                    help="training budget of every method (max_epochs)")
-    p.add_argument("--n-jobs", type=int, default=2, help="feature extraction workers")
+    p.add_argument("--n-jobs", type=int, default=2,
+                   help="processes for the features and the (rule, seed, fold) runs")
     p.add_argument("--figure", type=Path, default=None, help="write the AP figure here")
     p.add_argument("--results", type=Path, default=None, help="write every score as JSON here")
     args = p.parse_args(argv)
 
-    head = args.head
     HEAD_BUDGET.update(max_epochs=args.epochs)
-    if head == "embedding":
-        try:
-            from sktags import EmbeddingTagger  # noqa: F401
-        except (ImportError, AttributeError):
-            print("sktags.EmbeddingTagger is not available: using the linear stand-in head")
-            head = "linear"
     table = methods(args.methods)
     n_folds, n_seeds, rules = args.folds, args.seeds, list(args.rules)
     if args.quick:
@@ -335,30 +356,20 @@ def main(argv=None):
     paths, Y, names, groups = load_moods(args.data, args.min_count)
     print(f"{len(paths)} clips, {len(set(groups))} artists, {len(names)} moods with >= "
           f"{args.min_count} positives, {Y.sum(1).mean():.1f} per clip; {n_folds}-fold GroupKFold "
-          f"over artists, {n_seeds} seeds; head {head} {HEAD_BUDGET}; features {args.features}")
+          f"over artists, {n_seeds} seeds; EmbeddingTagger {HEAD_BUDGET}; features {args.features}")
     t0 = time.perf_counter()
     X = features(args.features, paths, args.cache_dir, args.n_jobs)
     print(f"features {X.shape} in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    results = []
+    from joblib import Parallel, delayed
+
     folds = list(GroupKFold(n_splits=n_folds).split(X, Y, groups))
-    for rule in rules:
-        for seed in range(n_seeds if rule not in ("none", "frequent") else 1):
-            for k, (tr, te) in enumerate(folds):
-                rng = np.random.default_rng([seed, k])
-                Y_obs = hide_positives(Y[tr], rule, rng)
-                rate = hidden_rate(Y[tr], Y_obs)
-                t1 = time.perf_counter()
-                for name, (loss, negative) in table.items():
-                    if rule == "none" and name != "AN":
-                        continue  # the full-label upper bound is AN on all labels
-                    P, best = fit_method(head, loss, negative, X[tr], Y_obs, groups[tr], X[te],
-                                         seed)
-                    ap, auc = macro_scores(Y[te], P)
-                    results.append(dict(rule=rule, seed=seed, fold=k, method=name, ap=ap,
-                                        auc=auc, hidden_rate=rate, params=best))
-                print(f"{rule} seed {seed} fold {k}: hidden {rate:.2f}, "
-                      f"{time.perf_counter() - t1:.0f} s", flush=True)
+    runs = [(rule, seed, k, tr, te) for rule in rules
+            for seed in range(n_seeds if rule not in ("none", "frequent") else 1)
+            for k, (tr, te) in enumerate(folds)]
+    chunks = Parallel(n_jobs=args.n_jobs)(
+        delayed(run_one)(*run, X, Y, groups, table, dict(HEAD_BUDGET)) for run in runs)
+    results = [row for rows in chunks for row in rows]
     # the full-label row (the upper bound): AN on complete labels, paired with each AN run
     full = {r["fold"]: r for r in results if r["rule"] == "none"}
     results = [r for r in results if r["rule"] != "none"]

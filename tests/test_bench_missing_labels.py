@@ -100,13 +100,31 @@ def test_load_moods_on_the_dev_clips(shared_dir):
     assert (Y.sum(0) >= 12).all() and len(names) >= 30
 
 
-def test_fit_method_selects_on_observed_labels_and_predicts(monkeypatch):
-    monkeypatch.setitem(bench.HEAD_BUDGET, "max_epochs", 2)
+def test_fit_method_selects_on_observed_labels_and_predicts():
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from sktags import ContextWeightEstimator, EmbeddingTagger
+    from sktags.losses import EntropyMaximization
+
+    budget = dict(max_epochs=3)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4)).astype(np.float32)
     Y = (X[:, :3] > 0).astype(np.uint8)
+    Y_obs = Y[:40] * (rng.random((40, 3)) < 0.5)  # half the positives hidden
     groups = np.repeat(np.arange(20), 3)
-    P, best = bench.fit_method("linear", "em", "ignore_zeros", X[:40], Y[:40], groups[:40],
-                               X[40:], seed=0)
-    assert P.shape == (20, 3) and ((P > 0) & (P < 1)).all()
-    assert best in [{"alpha": a} for a in bench.GRIDS["em"]["alpha"]]
+    P, best = bench.fit_method("em", "ignore_zeros", X[:40], Y_obs, groups[:40], X[40:],
+                               seed=0, budget=budget)
+    # the same selection by hand: inner artist split, scored on the OBSERVED labels
+    itr, iva = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(
+        X[:40], Y_obs, groups[:40]))
+
+    def head(alpha):
+        return EmbeddingTagger(loss=EntropyMaximization(alpha=alpha), random_state=0,
+                               weighting=ContextWeightEstimator(negative="ignore_zeros"),
+                               device="cpu", **budget)
+
+    alphas = bench.GRIDS["em"]["alpha"]
+    scores = [bench.macro_scores(Y_obs[iva], head(a).fit(X[:40][itr], Y_obs[itr])
+                                 .predict_proba(X[:40][iva]))[0] for a in alphas]
+    assert best == {"alpha": alphas[int(np.nanargmax(scores))]}
+    np.testing.assert_array_equal(P, head(best["alpha"]).fit(X[:40], Y_obs).predict_proba(X[40:]))
