@@ -10,7 +10,7 @@ import time
 import urllib.error
 from pathlib import Path
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 from ._request import _CHUNK, DownloadError, _request, _Transient
 
 __all__ = ["DownloadError", "http_get", "download_file", "cached_download", "file_md5"]

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_memory
 
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._cache import FeatureCache
 from ._compute import compute_chunk
 from ._config import DEFAULTS, config_from_params, front_end_constraints

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from ..losses import LOSSES, get_loss
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, best_epoch_from_history
 from ._checkpoint import Checkpoint, describe, fingerprint
 from ._data import WholeDataset

@@ -10,7 +10,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import StrOptions
 
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._base import NeuralTagger, positive_int
 from ._callbacks import LRSchedule
 from ._data import CropDataset, WholeDataset, WindowDataset

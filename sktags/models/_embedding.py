@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._base import NeuralTagger
 from ._inputs import vector_input
 from ._networks import EmbeddingHead
