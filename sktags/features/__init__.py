@@ -22,9 +22,7 @@ _EXPORTS = {
     "write_features": "._feature_file",
 }
 
-__all__ = list(_EXPORTS)
-
 # Shared with other subpackages, not part of the public API.
 _INTERNAL = {"check_window": "._limits", "mp3_structure_problem": "._integrity"}
 
-__getattr__, __dir__ = lazy_exports(__name__, {**_EXPORTS, **_INTERNAL})
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _INTERNAL)

@@ -43,9 +43,7 @@ _EXPORTS = {
     "save_model": "._persistence",
 }
 
-__all__ = list(_EXPORTS)
-
 # Shared with other subpackages, not part of the public API.
 _INTERNAL = {"resolve_device": "._training"}
 
-__getattr__, __dir__ = lazy_exports(__name__, {**_EXPORTS, **_INTERNAL})
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _INTERNAL)

@@ -28,6 +28,5 @@ _EXPORTS = {
     "open_zip": "._zipread",
 }
 
-__all__ = ["lazy_exports", *_EXPORTS]
-
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__.insert(0, "lazy_exports")
