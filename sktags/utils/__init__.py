@@ -17,6 +17,7 @@ _EXPORTS = {
     "NumberInterval": "._validation",
     "check_label_matrix": "._validation",
     "check_nonnegative_counts": "._validation",
+    "positive_int": "._validation",
     "check_ids": "._csv",
     "read_csv_table": "._csv",
     "read_id_column": "._csv",
