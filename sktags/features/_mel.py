@@ -240,7 +240,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Parameters
         ----------
         X : sequence of paths, sequence of 1-D arrays, or array of shape (n_clips, n_samples)
-            Audio clips (see Notes of the class).
+            As in :meth:`transform`.
 
         Returns
         -------

@@ -313,10 +313,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _make_net(self, n_labels, device, seed, loss=None, valid_ds=None, checkpoint=None,
                   n_train=1):
-        """The (uninitialised) skorch net, with internal and user callbacks.
-
-        ``n_train`` (training samples) sizes a one-cycle schedule.
-        """
+        """The (uninitialised) skorch net and its callbacks; ``n_train`` sizes a one-cycle."""
         module, kwargs = self._module_spec(n_labels)
         optimizer, optimizer_kwargs, schedule = self._optimizer(n_train)
         best = BestWeights("valid_loss")

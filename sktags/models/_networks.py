@@ -135,9 +135,7 @@ class ShortChunkCNN(nn.Module):
     accepts any number of frames; crops of at least 16 frames are
     recommended (the ceil pooling keeps at least one time step, but shorter
     inputs leave little to average). The defaults are sized for CPU
-    training.
-
-    The network returns **logits**; apply a sigmoid for probabilities.
+    training. Like the others, the network returns **logits**.
 
     Parameters
     ----------
