@@ -20,8 +20,7 @@ from skorch.history import History
 from .._version import __version__
 from ..losses import LOSSES
 from ..features import check_window
-from ..utils import atomic_path
-from ..utils import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
+from ..utils import BoundedZip, DamagedArchive, atomic_path, check_depth, one_line, open_zip
 
 __all__ = ["load_model", "save_model"]
 
