@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sktags.models import CNNTagger, ShortChunkCNN, Ibrahim2020CNN
 
@@ -48,6 +49,18 @@ def test_module_names_build_the_networks_and_are_searchable():
     assert type(short.net_.module_) is ShortChunkCNN
     assert type(paper.net_.module_) is Ibrahim2020CNN
     assert paper.net_.module_.input_shape == (1, 8, 16)  # built for the crop
+    y = Y[:, 0]
+    X = X + 0.5 * y[:, None, None, None]  # something to learn
     search = GridSearchCV(CNNTagger(**kw), {"module": ["ibrahim2020", "short_chunk"]},
-                          cv=2, scoring="roc_auc").fit(X, Y[:, 0])
-    assert search.best_params_["module"] in ("ibrahim2020", "short_chunk")
+                          cv=2, scoring="roc_auc").fit(X, y)
+    # Oracle: the same cross-validation by hand, fold by fold.
+    by_hand = {}
+    for module in ("ibrahim2020", "short_chunk"):
+        scores = []
+        for train, test in StratifiedKFold(2).split(X, y):
+            est = CNNTagger(module=module, **kw).fit(X[train], y[train])
+            scores.append(roc_auc_score(y[test], est.predict_proba(X[test])[:, 1]))
+        by_hand[module] = np.mean(scores)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               [by_hand["ibrahim2020"], by_hand["short_chunk"]], rtol=1e-6)
+    assert search.best_params_["module"] == max(by_hand, key=by_hand.get)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._csv import read_csv_table, read_id_column, read_id_matrix
+from ..utils import read_csv_table, read_id_column, read_id_matrix
 from ._errors import CLIError
 
 

@@ -10,7 +10,7 @@ import time
 import urllib.error
 from pathlib import Path
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 from ._request import _CHUNK, DownloadError, _request, _Transient
 
 __all__ = ["DownloadError", "http_get", "download_file", "cached_download", "file_md5"]
@@ -71,18 +71,16 @@ def _with_retries(url, attempt_fn, *, max_retries, backoff):
     raise DownloadError(url, f"{last} (after {tries})", retryable=True)
 
 
-def _check_limits(timeout, max_bytes):
+def _check_request(url, timeout, max_bytes):
+    """The checks of a download's arguments, before any attempt."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"only http(s) URLs are supported, got {url!r}.")
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     if max_bytes is not None and not (
         isinstance(max_bytes, int) and not isinstance(max_bytes, bool) and max_bytes > 0
     ):
         raise ValueError(f"max_bytes must be None or a positive integer, got {max_bytes!r}.")
-
-
-def _check_scheme(url):
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"only http(s) URLs are supported, got {url!r}.")
 
 
 def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
@@ -117,8 +115,7 @@ def http_get(url, *, timeout=30, max_retries=3, backoff=0.5, max_bytes=None):
     DownloadError
         When every attempt failed, or on a non-retryable HTTP error.
     """
-    _check_scheme(url)
-    _check_limits(timeout, max_bytes)
+    _check_request(url, timeout, max_bytes)
 
     def attempt():
         parts = []
@@ -146,13 +143,8 @@ def download_file(
         An ``http://`` or ``https://`` URL.
     path : str or path-like
         Destination file; its folder is created when missing.
-    timeout : float, default=30
-        Time limit of each attempt, in seconds: connecting, the headers and
-        the whole body, however slowly the server sends it.
-    max_retries : int, default=3
-        Extra attempts after the first.
-    backoff : float, default=0.5
-        Base delay of the exponential backoff, in seconds.
+    timeout, max_retries, backoff : float, int, float
+        The time limit of each attempt and the retries, as in :func:`http_get`.
     md5 : str or None, default=None
         Expected hexadecimal MD5 of the body. A mismatch is retried like a
         truncated body, then raises.
@@ -177,10 +169,9 @@ def download_file(
     Raises
     ------
     DownloadError
-        When every attempt failed, or on a non-retryable HTTP error.
+        As :func:`http_get`.
     """
-    _check_scheme(url)
-    _check_limits(timeout, max_bytes)
+    _check_request(url, timeout, max_bytes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 

@@ -9,7 +9,7 @@ decoding) and then decodes the start of the file with soundfile.
 
 import numpy as np
 
-from ..features._integrity import mp3_structure_problem
+from ..features import mp3_structure_problem
 from ..utils import first_line
 
 __all__ = ["mp3_problem"]

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._contexts import CONTEXTS
-from ..utils._csv import _check_ids, read_csv_table, read_id_matrix
+from ..utils import check_ids, read_csv_table, read_id_matrix
 from ._download import DownloadError, cached_download
 
 __all__ = ["load_context_tags", "get_data_home", "ZENODO_URL"]
@@ -138,7 +138,7 @@ def _read_artists(path, track_ids):
             folds.append(int(row[i_fold]) if i_fold is not None else -1)
         except (ValueError, IndexError):
             raise ValueError(f"{source}, line {lineno}: could not parse {row!r}.") from None
-    _check_ids(rows, source, "song_id")
+    check_ids(rows, source, "song_id")
     ids = np.asarray(ids, dtype=np.int64)
     rows = _align(track_ids, ids, source)
     found = rows >= 0

@@ -72,7 +72,7 @@ def _pyplot():
 def _savefig(fig, path):
     import matplotlib.pyplot as plt
 
-    from ..utils._atomic import atomic_path
+    from ..utils import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 
 #: Column headers of the printed Table 2.
 SHORT_METRIC_NAMES = {

@@ -151,7 +151,7 @@ def run_table2(out, plt, settings, *, hidden_share, random_state, n_jobs, savefi
 
 def _save_predictions(path, res, configurations):
     """The held-out labels and every configuration's probabilities, for re-scoring."""
-    from ..utils._atomic import atomic_path
+    from ..utils import atomic_path
 
     arrays = {"y_true": res.y_true, "y_observed": res.y_observed,
               "target_names": np.asarray(res.target_names, dtype=str)}

@@ -2,9 +2,12 @@
 
 The names are imported lazily (PEP 562), so that joblib workers which only
 need the decoding and spectrogram code do not import scikit-learn.
+
+``check_window`` and ``mp3_structure_problem`` are importable from here for
+the other subpackages, but are not public (not in ``__all__``).
 """
 
-import importlib
+from ..utils import lazy_exports
 
 _EXPORTS = {
     "MelSpectrogramTransformer": "._mel",
@@ -19,14 +22,7 @@ _EXPORTS = {
     "write_features": "._feature_file",
 }
 
-__all__ = list(_EXPORTS)
+# Shared with other subpackages, not part of the public API.
+_INTERNAL = {"check_window": "._limits", "mp3_structure_problem": "._integrity"}
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _INTERNAL)

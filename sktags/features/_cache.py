@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 
 _MAGIC = b"SKTMEL02"
 _HEADER = struct.Struct("<8s32s32s")

@@ -129,7 +129,7 @@ def front_end_constraints():
 
     from sklearn.utils._param_validation import StrOptions
 
-    from ..utils._validation import NumberInterval
+    from ..utils import NumberInterval
     from ._limits import MAX_EXCERPT_SECONDS, MAX_HOP_LENGTH, MAX_N_FFT, MAX_N_MELS, MAX_SR
 
     def count(high):

@@ -16,22 +16,11 @@ import collections
 import itertools
 import os
 
+from ..utils import streaming_parallel
 from ._cache import file_stamp
 
 _MAX_CHUNK = 16
 _TASKS_PER_WORKER = 4
-
-
-def _parallel(n_jobs):
-    """A joblib.Parallel returning a generator if the backend can; and whether it does."""
-    from joblib import Parallel
-
-    try:
-        return Parallel(n_jobs=n_jobs, return_as="generator"), True
-    except ValueError as exc:  # e.g. "Backend ... does not support return_as=generator"
-        if "return_as" not in str(exc):
-            raise
-        return Parallel(n_jobs=n_jobs, return_as="list"), False
 
 
 def n_workers_of(n_jobs):
@@ -50,7 +39,7 @@ def parallel_map(function, arguments, n_jobs):
     """
     from joblib import delayed
 
-    parallel, streaming = _parallel(n_jobs)
+    parallel, streaming = streaming_parallel(n_jobs)
     if streaming:
         yield from parallel(delayed(function)(*args) for args in arguments)
         return

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 from ._report import ExtractionResult
 from ._writers import MemmapSink, RaggedSink, sweep_stale, temp_prefix
 

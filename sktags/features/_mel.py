@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_memory
 
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._cache import FeatureCache
 from ._compute import compute_chunk
 from ._config import DEFAULTS, config_from_params, front_end_constraints
@@ -225,7 +225,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Parameters
         ----------
         X : sequence of paths, sequence of 1-D arrays, or array of shape (n_clips, n_samples)
-            Audio clips (see Notes of the class).
+            As in :meth:`transform`.
         y : None
             Ignored.
 
@@ -245,7 +245,7 @@ class MelSpectrogramTransformer(TransformerMixin, BaseEstimator, auto_wrap_outpu
         Parameters
         ----------
         X : sequence of paths, sequence of 1-D arrays, or array of shape (n_clips, n_samples)
-            Audio clips (see Notes of the class).
+            As in :meth:`transform`.
 
         Returns
         -------

@@ -9,7 +9,7 @@ writes embeddings. The helpers that read and append streamed files back
 public face.
 """
 
-import importlib
+from ..utils import lazy_exports
 
 _EXPORTS = {
     "TagResult": "._catalogue",
@@ -28,14 +28,4 @@ _EXPORTS = {
     "load_embeddings": "._embed",
 }
 
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -177,7 +177,7 @@ def move_to_device(tagger, device):
     if device is None:
         return tagger
     tagger.set_params(device=device)
-    from ..models._training import resolve_device
+    from ..models import resolve_device
 
     resolved = resolve_device(device)
     net = tagger.net_

@@ -38,8 +38,8 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
 
     Returns
     -------
-    E : memmap of shape (n_files, d), float32
-    index : dict
+    E, index : memmap of shape (n_files, d), float32, and dict
+        The file just written, opened by :func:`load_embeddings`.
 
     Raises
     ------

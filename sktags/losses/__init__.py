@@ -10,7 +10,7 @@ training-set positions. See :ref:`incomplete_labels`.
 The names are imported lazily (PEP 562), like the other subpackages.
 """
 
-import importlib
+from ..utils import lazy_exports
 
 _EXPORTS = {
     "AsymmetricLoss": "._asymmetric",
@@ -32,14 +32,4 @@ _EXPORTS = {
     "parse_loss_param": "._registry",
 }
 
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -18,9 +18,12 @@ Map of the package (one concept per file):
 The names are imported lazily (PEP 562), so that DataLoader worker processes,
 which only unpickle a dataset from :mod:`sktags.models._data`, do not import
 scikit-learn and skorch.
+
+``resolve_device`` is importable from here for the other subpackages, but is
+not public (not in ``__all__``).
 """
 
-import importlib
+from ..utils import lazy_exports
 
 _EXPORTS = {
     "ARCHITECTURES": "._recipes",
@@ -40,14 +43,7 @@ _EXPORTS = {
     "save_model": "._persistence",
 }
 
-__all__ = list(_EXPORTS)
+# Shared with other subpackages, not part of the public API.
+_INTERNAL = {"resolve_device": "._training"}
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _INTERNAL)

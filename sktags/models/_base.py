@@ -4,15 +4,9 @@
 :class:`~sktags.models._inputs.ModelInput`, the targets, the validation
 split, the confidence weights, the loss, the datasets, the skorch net, the
 training (or its resumption from a checkpoint) and the thresholds. A subclass
-says only what its input is, through a few hook methods:
-
-- ``_make_input(X, reset)``: X validated into a ModelInput;
-- ``_fit_input(inputs, train_idx)``: the fitted attributes of the input
-  (its shape, its standardisation, ...);
-- ``_module_spec(n_labels)``: the torch network, as (factory, keyword arguments);
-- ``_make_datasets(...)`` and ``_prediction_dataset(inputs)``: how batches are read;
-- ``_optimizer(n_train)``: the optimizer and its learning-rate schedule;
-- ``_reduce(dataset, values)``: per-sample values from per-item ones.
+says only what its input is, through the hook methods (``_make_input``,
+``_fit_input``, ``_module_spec``, ``_make_datasets``, ``_prediction_dataset``,
+``_optimizer``, ``_reduce``), each documented where it is defined here.
 """
 
 import json
@@ -31,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from ..losses import LOSSES, get_loss
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval, positive_int
 from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, best_epoch_from_history
 from ._checkpoint import Checkpoint, describe, fingerprint
 from ._data import WholeDataset
@@ -40,11 +34,6 @@ from ._recipes import PRECISIONS
 from ._training import FixedSplit, TaggerNeuralNet, resolve_device
 
 __all__ = ["NeuralTagger"]
-
-
-def positive_int():
-    """The constraint of a count: an int >= 1, never a bool."""
-    return NumberInterval(Integral, 1, None, closed="left")
 
 
 class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
@@ -117,6 +106,26 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         "callbacks": [None, list, tuple],
         "verbose": ["verbose"],
     }
+
+    def __init__(self, *, weighting, loss, lr, weight_decay, batch_size, max_epochs, patience,
+                 valid_size, threshold, device, precision, num_workers, random_state,
+                 checkpoint_dir, callbacks, verbose):
+        self.weighting = weighting
+        self.loss = loss
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.valid_size = valid_size
+        self.threshold = threshold
+        self.device = device
+        self.precision = precision
+        self.num_workers = num_workers
+        self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -304,10 +313,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _make_net(self, n_labels, device, seed, loss=None, valid_ds=None, checkpoint=None,
                   n_train=1):
-        """The (uninitialised) skorch net, with internal and user callbacks.
-
-        ``n_train`` (training samples) sizes a one-cycle schedule.
-        """
+        """The (uninitialised) skorch net and its callbacks; ``n_train`` sizes a one-cycle."""
         module, kwargs = self._module_spec(n_labels)
         optimizer, optimizer_kwargs, schedule = self._optimizer(n_train)
         best = BestWeights("valid_loss")

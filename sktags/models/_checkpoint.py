@@ -18,7 +18,7 @@ import torch
 from filelock import FileLock, Timeout
 from skorch.history import History
 
-from ..utils._atomic import atomic_path
+from ..utils import atomic_path
 from ._inputs import release_pages
 
 __all__ = ["Checkpoint", "describe", "fingerprint"]

@@ -10,8 +10,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import StrOptions
 
-from ..utils._validation import NumberInterval
-from ._base import NeuralTagger, positive_int
+from ..utils import NumberInterval, positive_int
+from ._base import NeuralTagger
 from ._callbacks import LRSchedule
 from ._data import CropDataset, WholeDataset, WindowDataset
 from ._inputs import spectrogram_input
@@ -221,34 +221,24 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
         weight_decay=0.01,
         mixup=0.0,
     ):
+        super().__init__(
+            weighting=weighting, loss=loss, lr=lr, weight_decay=weight_decay,
+            batch_size=batch_size, max_epochs=max_epochs, patience=patience,
+            valid_size=valid_size, threshold=threshold, device=device,
+            precision=precision, num_workers=num_workers, random_state=random_state,
+            checkpoint_dir=checkpoint_dir, callbacks=callbacks, verbose=verbose)
         self.module = module
         self.filters = filters
         self.hidden_units = hidden_units
         self.dropout = dropout
-        self.weighting = weighting
-        self.loss = loss
-        self.lr = lr
         self.rho = rho
         self.eps = eps
         self.lr_decay = lr_decay
         self.lr_decay_steps = lr_decay_steps
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.valid_size = valid_size
-        self.threshold = threshold
-        self.device = device
         self.channels_last = channels_last
-        self.precision = precision
-        self.num_workers = num_workers
-        self.random_state = random_state
-        self.checkpoint_dir = checkpoint_dir
-        self.callbacks = callbacks
-        self.verbose = verbose
         self.crop_frames = crop_frames
         self.crop_hop = crop_hop
         self.optimizer = optimizer
-        self.weight_decay = weight_decay
         self.mixup = mixup
 
     def __sklearn_tags__(self):

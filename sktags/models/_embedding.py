@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval
 from ._base import NeuralTagger
 from ._inputs import vector_input
 from ._networks import EmbeddingHead
@@ -42,10 +42,8 @@ class EmbeddingTagger(NeuralTagger):
         ``fit(Y, playlist_counts=...)`` and ``transform(Y, playlist_counts=...)``),
         cloned into ``weighting_`` and fitted on the training part's labels.
     loss : str or torch.nn.Module, default="bce"
-        "bce" is the paper's weighted BCE (:class:`~sktags.losses.WeightedBCE`).
-        Other names of :data:`sktags.losses.LOSSES` ("wan", "asl", "em", ...)
-        or a loss module such as ``AsymmetricLoss(gamma_neg=2)`` (deep-copied
-        at every fit) suit incomplete labels (:doc:`/incomplete_labels`).
+        As for :class:`~sktags.CNNTagger`: "bce" (the paper's weighted BCE),
+        another name of :data:`sktags.losses.LOSSES`, or a loss module.
     lr : float or None, default=None
         AdamW's learning rate; None is 1e-2.
     weight_decay : float, default=0.01
@@ -82,14 +80,14 @@ class EmbeddingTagger(NeuralTagger):
 
     Attributes
     ----------
-    net_, weighting_, classes_, n_labels_, outputs_2d_, thresholds_ : object
-        As described in :class:`~sktags.models.NeuralTagger`, with
-        ``device_``, ``seed_``, ``valid_indices_``, ``n_epochs_``,
-        ``best_epoch_`` and ``checkpoint_path_``.
     mean_ : ndarray of shape (n_features,)
         Mean of the training part's inputs.
     scale_ : ndarray of shape (n_features,)
         Their standard deviation (1 where it is 0).
+    net_, weighting_, classes_, n_labels_, outputs_2d_, thresholds_ : object
+        Those of every tagger (:class:`~sktags.models.NeuralTagger`), with
+        ``device_``, ``seed_``, ``valid_indices_``, ``n_epochs_``,
+        ``best_epoch_`` and ``checkpoint_path_``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -137,24 +135,14 @@ class EmbeddingTagger(NeuralTagger):
         callbacks=None,
         verbose=0,
     ):
+        super().__init__(
+            weighting=weighting, loss=loss, lr=lr, weight_decay=weight_decay,
+            batch_size=batch_size, max_epochs=max_epochs, patience=patience,
+            valid_size=valid_size, threshold=threshold, device=device,
+            precision=precision, num_workers=num_workers, random_state=random_state,
+            checkpoint_dir=checkpoint_dir, callbacks=callbacks, verbose=verbose)
         self.hidden_units = hidden_units
         self.dropout = dropout
-        self.weighting = weighting
-        self.loss = loss
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.valid_size = valid_size
-        self.threshold = threshold
-        self.device = device
-        self.precision = precision
-        self.num_workers = num_workers
-        self.random_state = random_state
-        self.checkpoint_dir = checkpoint_dir
-        self.callbacks = callbacks
-        self.verbose = verbose
 
     def _check_params(self):
         super()._check_params()

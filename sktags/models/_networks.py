@@ -37,6 +37,27 @@ def conv_output_shape(n_mels, n_frames, n_blocks=4):
     return h, w
 
 
+def _conv_blocks(name, widths, *, batch_norm):
+    """The conv blocks of both CNNs, as (``nn.Sequential``, the widths as a tuple of ints).
+
+    One block per width: a 3x3 convolution with 'same' padding (without bias
+    when ``batch_norm``), batch normalisation when ``batch_norm``, ReLU, and
+    2x2 max pooling that rounds odd sizes up. ``name`` is the parameter named
+    when the widths are not a non-empty sequence of positive ints.
+    """
+    widths = tuple(int(w) for w in widths)
+    if not widths or min(widths) < 1:
+        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {widths!r}.")
+    layers, in_ch = [], 1
+    for out_ch in widths:
+        layers.append(nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1, bias=not batch_norm))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_ch))
+        layers += [nn.ReLU(inplace=True), nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)]
+        in_ch = out_ch
+    return nn.Sequential(*layers), widths
+
+
 class Ibrahim2020CNN(nn.Module):
     """Input batch normalisation, conv blocks, and a two-layer dense head.
 
@@ -79,24 +100,11 @@ class Ibrahim2020CNN(nn.Module):
     def __init__(self, n_mels, n_frames, n_labels, *, filters=(32, 64, 128, 256),
                  hidden_units=256, dropout=0.3):
         super().__init__()
-        filters = tuple(int(f) for f in filters)
-        if not filters or min(filters) < 1:
-            raise ValueError(
-                f"filters must be a non-empty sequence of positive ints, got {filters!r}.")
+        self.features, filters = _conv_blocks("filters", filters, batch_norm=False)
         self.input_shape = (1, int(n_mels), int(n_frames))
         self.input_norm = nn.BatchNorm2d(1)
-        layers = []
-        in_ch = 1
-        for out_ch in filters:
-            layers += [
-                nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1),
-                nn.ReLU(inplace=True),
-                nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True),
-            ]
-            in_ch = out_ch
-        self.features = nn.Sequential(*layers)
         h, w = conv_output_shape(n_mels, n_frames, len(filters))
-        self.n_flat = in_ch * h * w
+        self.n_flat = filters[-1] * h * w
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Linear(self.n_flat, int(hidden_units)),
@@ -127,9 +135,7 @@ class ShortChunkCNN(nn.Module):
     accepts any number of frames; crops of at least 16 frames are
     recommended (the ceil pooling keeps at least one time step, but shorter
     inputs leave little to average). The defaults are sized for CPU
-    training.
-
-    The network returns **logits**; apply a sigmoid for probabilities.
+    training. Like the others, the network returns **logits**.
 
     Parameters
     ----------
@@ -163,26 +169,12 @@ class ShortChunkCNN(nn.Module):
     def __init__(self, n_mels, n_frames, n_labels, *, channels=(8, 16, 32, 64, 128),
                  dropout=0.5):
         super().__init__()
-        channels = tuple(int(c) for c in channels)
-        if not channels or min(channels) < 1:
-            raise ValueError(
-                f"channels must be a non-empty sequence of positive ints, got {channels!r}.")
+        self.features, channels = _conv_blocks("channels", channels, batch_norm=True)
         self.input_shape = (1, int(n_mels), int(n_frames))
         self.input_norm = nn.BatchNorm2d(1)
-        layers = []
-        in_ch = 1
-        for out_ch in channels:
-            layers += [
-                nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1, bias=False),
-                nn.BatchNorm2d(out_ch),
-                nn.ReLU(inplace=True),
-                nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True),
-            ]
-            in_ch = out_ch
-        self.features = nn.Sequential(*layers)
-        self.n_embedding = in_ch
+        self.n_embedding = channels[-1]
         self.dropout = nn.Dropout(float(dropout))
-        self.head = nn.Linear(in_ch, int(n_labels))
+        self.head = nn.Linear(channels[-1], int(n_labels))
 
     def embed(self, x):
         """Pooled features of shape (batch, channels[-1]): max over frequency, mean over time."""

@@ -19,9 +19,8 @@ from skorch.history import History
 
 from .._version import __version__
 from ..losses import LOSSES
-from ..features._limits import check_window
-from ..utils._atomic import atomic_path
-from ..utils._zipread import BoundedZip, DamagedArchive, check_depth, one_line, open_zip
+from ..features import check_window
+from ..utils import BoundedZip, DamagedArchive, atomic_path, check_depth, one_line, open_zip
 
 __all__ = ["load_model", "save_model"]
 

@@ -120,7 +120,7 @@ def _check_id_column(header, id_column, source):
         )
 
 
-def _check_ids(rows, source, id_name):
+def check_ids(rows, source, id_name):
     ids, first = [], {}
     for lineno, row in rows:
         track = row[0].strip()
@@ -195,7 +195,7 @@ def read_id_matrix(path, *, kind="labels", integer=False, what=None, source=None
             raise ValueError(
                 f"{source}, line {lineno} has {len(row)} fields, the header has {len(header)}"
             )
-    ids = _check_ids(rows, source, header[0])
+    ids = check_ids(rows, source, header[0])
     names = header[1:]
     cells = itertools.chain.from_iterable(row[1:] for _, row in rows)
     expected = "0 or 1" if kind == "labels" else (
@@ -276,5 +276,5 @@ def read_id_column(path, column=None, *, what="groups", source=None, default_col
     for lineno, row in rows:
         if len(row) <= j:
             raise ValueError(f"{source}, line {lineno}: missing column {column!r}")
-    ids = _check_ids(rows, source, header[0])
+    ids = check_ids(rows, source, header[0])
     return {track: row[j].strip() for track, (_, row) in zip(ids, rows)}

@@ -1,5 +1,7 @@
 """Validation of label and count matrices, with errors that name the culprit."""
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
@@ -137,3 +139,8 @@ class NumberInterval(Interval):
         if isinstance(val, (bool, np.bool_)):
             return False
         return super().is_satisfied_by(val)
+
+
+def positive_int():
+    """The parameter constraint of a count: an int >= 1, never a bool."""
+    return NumberInterval(Integral, 1, None, closed="left")

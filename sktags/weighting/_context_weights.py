@@ -7,8 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils import check_label_matrix, check_nonnegative_counts
-from ..utils._validation import NumberInterval
+from ..utils import NumberInterval, check_label_matrix, check_nonnegative_counts
 from . import _label_sets as ls
 from ._tfidf import fit_tfidf, tfidf_weights
 

@@ -54,32 +54,30 @@ def params_of(module):
 # ----------------------------------------------------------------- basics
 
 
-def test_outputs(fitted, data):
-    X, Y = data
-    proba = fitted.predict_proba(X)
-    assert proba.shape == Y.shape and proba.dtype == np.float64
-    assert ((proba > 0) & (proba < 1)).all()
-    pred = fitted.predict(X)
-    assert pred.shape == Y.shape and pred.dtype.kind == "i"
-    np.testing.assert_array_equal(pred, (proba >= 0.5).astype(int))
-    assert len(fitted.classes_) == 3
-    assert all(np.array_equal(c, [0, 1]) for c in fitted.classes_)
-    assert fitted.n_labels_ == 3 and fitted.outputs_2d_
-    assert fitted.input_shape_ == (1, 16, 16)
-    assert fitted.device_ == "cpu" and fitted.n_epochs_ == 2
-    np.testing.assert_array_equal(fitted.thresholds_, [0.5, 0.5, 0.5])
-    assert isinstance(fitted.net_.module_, Ibrahim2020CNN)
-
-
 def test_predict_proba_is_the_sigmoid_of_the_network(fitted, data):
-    """An independent oracle for test_outputs: one whole-batch forward pass, by hand."""
-    X, _ = data
+    """predict_proba and predict against one whole-batch forward pass, by hand."""
+    X, Y = data
     module = fitted.net_.module_.eval()
     with torch.no_grad():
         logits = module(torch.from_numpy(X)).double().numpy()
     expected = 1.0 / (1.0 + np.exp(-logits))
-    np.testing.assert_allclose(fitted.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(fitted.predict(X), (expected >= 0.5).astype(int))
+    proba = fitted.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+    pred = fitted.predict(X)
+    assert pred.dtype.kind == "i"
+    np.testing.assert_array_equal(pred, (expected >= 0.5).astype(int))
+
+
+def test_fitted_attributes(fitted, data):
+    """The values fit records, worked out from the data and TINY."""
+    X, Y = data
+    assert fitted.n_labels_ == Y.shape[1] == 3 and fitted.outputs_2d_
+    assert all(np.array_equal(c, [0, 1]) for c in fitted.classes_)
+    assert fitted.input_shape_ == X.shape[1:] == (1, 16, 16)
+    assert fitted.device_ == "cpu" and fitted.n_epochs_ == TINY["max_epochs"]
+    np.testing.assert_array_equal(fitted.thresholds_, [0.5, 0.5, 0.5])
+    assert isinstance(fitted.net_.module_, Ibrahim2020CNN)
 
 
 def test_three_d_input_equals_four_d(data):
