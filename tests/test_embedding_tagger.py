@@ -51,7 +51,7 @@ def test_linear_head_and_mlp_learn_as_well_as_logistic_regression(data):
     reference = np.mean([(LogisticRegression().fit(X[train], Y[train, j]).predict(X[test])
                           == Y[test, j]).mean() for j in range(3)])
     assert reference > 0.8
-    linear = EmbeddingTagger(random_state=0).fit(X[train], Y[train])
+    linear = EmbeddingTagger(hidden_units=(), lr=1e-2, random_state=0).fit(X[train], Y[train])
     assert (linear.predict(X[test]) == Y[test]).mean() > reference - 0.06
     tagger = EmbeddingTagger(hidden_units=(16,), random_state=0).fit(X[train], Y[train])
     assert (tagger.predict(X[test]) == Y[test]).mean() > 0.7  # chance is about 0.5

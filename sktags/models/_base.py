@@ -30,7 +30,7 @@ from ._callbacks import BestWeights, CheckpointSaver, EarlyStopping, best_epoch_
 from ._checkpoint import Checkpoint, describe, fingerprint
 from ._data import WholeDataset
 from ._inputs import check_side_inputs, check_target
-from ._recipes import PRECISIONS
+from ._recipes import DEFAULT_LR, PRECISIONS
 from ._training import FixedSplit, TaggerNeuralNet, resolve_device
 
 __all__ = ["NeuralTagger"]
@@ -308,7 +308,7 @@ class NeuralTagger(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _optimizer(self, n_train):
         """(optimizer class, skorch keyword arguments, learning-rate callback or None)."""
-        lr = 1e-2 if self.lr is None else float(self.lr)
+        lr = DEFAULT_LR["adamw"] if self.lr is None else float(self.lr)
         return torch.optim.AdamW, dict(lr=lr, optimizer__weight_decay=self.weight_decay), None
 
     def _make_net(self, n_labels, device, seed, loss=None, valid_ds=None, checkpoint=None,

@@ -27,14 +27,18 @@ class EmbeddingTagger(NeuralTagger):
     instead of spectrograms. The inputs are standardised with the mean and
     standard deviation of the training part (stored in ``mean_`` and
     ``scale_``); the optimizer is AdamW with weight decay at a constant rate.
-    The defaults suit a few hundred clips.
+    The defaults suit a few hundred clips: they were chosen from a small grid
+    by artist-grouped 5-fold cross-validation on the 251 4Q dev clips with
+    musicnn embeddings (one hidden layer of 256 with dropout 0.5 and AdamW at
+    3e-3 scored 0.875 macro ROC-AUC over 3 seeds, a linear head 0.834 and a
+    standardised logistic regression 0.863; see :doc:`/pretrained`).
 
     Parameters
     ----------
-    hidden_units : tuple of int, default=()
+    hidden_units : tuple of int, default=(256,)
         Widths of the hidden layers (each followed by a ReLU and dropout);
         () is a linear model on the inputs.
-    dropout : float, default=0.0
+    dropout : float, default=0.5
         Drop probability after each hidden layer.
     weighting : estimator or None, default=None
         None gives every entry weight 1. Otherwise an unfitted
@@ -45,7 +49,7 @@ class EmbeddingTagger(NeuralTagger):
         As for :class:`~sktags.CNNTagger`: "bce" (the paper's weighted BCE),
         another name of :data:`sktags.losses.LOSSES`, or a loss module.
     lr : float or None, default=None
-        AdamW's learning rate; None is 1e-2.
+        AdamW's learning rate; None is 3e-3 (``DEFAULT_LR["adamw"]``).
     weight_decay : float, default=0.01
         AdamW's decoupled weight decay.
     batch_size : int, default=32
@@ -116,8 +120,8 @@ class EmbeddingTagger(NeuralTagger):
     def __init__(
         self,
         *,
-        hidden_units=(),
-        dropout=0.0,
+        hidden_units=(256,),
+        dropout=0.5,
         weighting=None,
         loss="bce",
         lr=None,
