@@ -503,3 +503,24 @@ def test_embed_plumbing_with_a_stand_in_transform(capsys, data, tmp_path, monkey
                                    str(tmp_path / "none.npy")])
     _one_line_error(status, err, "none of the 1 files")
     assert not (tmp_path / "none.npy").exists() and not (tmp_path / "none.json").exists()
+
+
+def test_a_folder_entry_that_cannot_be_read_is_a_failed_row_not_skipped(capsys, data, tmp_path):
+    """A dangling link, a FIFO and an empty file named like audio: one failed row each
+    (sktags 0.2 left the link and the FIFO out of the output without a word)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    os.symlink(data["files"][0], folder / "a_good.wav")
+    os.symlink(tmp_path / "gone.wav", folder / "b_dangling.wav")
+    os.mkfifo(folder / "c_fifo.wav")
+    (folder / "d_empty.wav").write_bytes(b"")
+    (folder / "notes.txt").write_text("not audio")
+    out = tmp_path / "tags.csv"
+    status, _, err = _run(capsys, ["tag", str(data["model"]), str(folder), "-o", str(out), "-q"])
+    assert status == 0, err
+    rows = _read_csv(out)
+    assert [Path(r["file"]).name for r in rows] == [
+        "a_good.wav", "b_dangling.wav", "c_fifo.wav", "d_empty.wav"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "failed", "failed"]
+    for row, needle in zip(rows[1:], ["no such file", "not a regular file", "empty"]):
+        assert needle in row["error"], row
