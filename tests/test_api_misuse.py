@@ -124,3 +124,26 @@ def test_context_report_shows_int_target_names_as_text():
     report = context_report(y_true, rng.random((20, 3)), target_names=np.array([7, 8, 9]))
     assert report.target_names == ["7", "8", "9"]
     assert [line.split()[0] for line in str(report).splitlines()[2:5]] == ["7", "8", "9"]
+
+
+@pytest.mark.parametrize("damage", ["empty", "npz"])
+def test_a_feature_file_that_is_empty_or_not_one_array_is_a_value_error(files, tmp_path, damage):
+    """An empty .npy gave a raw EOFError; an .npz under the .npy name, an NpzFile taken as X."""
+    import io
+
+    from sktags.features import load_features, write_features
+
+    path = tmp_path / "f.npy"
+    write_features(files, path, transformer=_mel())
+    X, _ = load_features(path)
+    if damage == "empty":
+        data = b""
+    else:
+        buffer = io.BytesIO()
+        np.savez(buffer, X=np.asarray(X))
+        data = buffer.getvalue()
+    del X
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"f\.npy' is not a readable feature file: ") as info:
+        load_features(path)
+    assert "\n" not in str(info.value)
