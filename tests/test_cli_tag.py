@@ -323,8 +323,8 @@ def test_a_second_run_on_the_same_output_is_refused(data, tmp_path):
         _wait_for_rows(first, out, 2)
         second = _start(data, folder, out, "--resume")
         _, err = second.communicate(timeout=120)
+        assert second.returncode == 1, err  # 0.2: 0, having tagged the same files again
         assert first.poll() is None  # the first still runs: both were on the output at once
-        assert second.returncode == 1, err
         lines = err.decode().strip().splitlines()
         assert len(lines) == 1 and "locked" in lines[0] and str(out) in lines[0]
     finally:
@@ -393,11 +393,21 @@ def test_tag_names_that_are_output_columns_are_refused(capsys, data, tmp_path):
     status, _, err = _run(capsys, ["tag", str(model), data["files"][0], "-o", str(out)])
     _one_line_error(status, err, "tag name 'file' is also an output column")
     assert not out.exists()
+
+
+def test_train_refuses_tag_names_that_are_output_columns(capsys, data, tmp_path):
+    """Issue 17 class 4 through the CLI alone: sktags 0.2 trained this model (exit 0), and
+    its `tag` CSV then had two 'status' columns."""
     labels = tmp_path / "labels.csv"
-    labels.write_text("song_id,status,party\nt00,1,0\nt01,0,1\n")
+    ids = [Path(f).stem for f in data["files"]]
+    labels.write_text("song_id,status,party\n" + "".join(
+        f"{t},{i % 2},{(i // 2) % 2}\n" for i, t in enumerate(ids)))
+    model = tmp_path / "m.sktags"
     status, _, err = _run(capsys, ["train", str(data["audio"]), "--labels", str(labels), "-o",
-                                   str(tmp_path / "m.sktags"), "--epochs", "1", *TINY_MEL])
+                                   str(model), "--weighting", "none", "--epochs", "1",
+                                   "--batch-size", "8", "-q", *TINY_MEL])
     _one_line_error(status, err, "tag name 'status'")
+    assert not model.exists()
 
 
 def test_file_names_that_are_not_utf8_or_hold_a_newline(capsys, data, tmp_path):
@@ -493,3 +503,24 @@ def test_embed_plumbing_with_a_stand_in_transform(capsys, data, tmp_path, monkey
                                    str(tmp_path / "none.npy")])
     _one_line_error(status, err, "none of the 1 files")
     assert not (tmp_path / "none.npy").exists() and not (tmp_path / "none.json").exists()
+
+
+def test_a_folder_entry_that_cannot_be_read_is_a_failed_row_not_skipped(capsys, data, tmp_path):
+    """A dangling link, a FIFO and an empty file named like audio: one failed row each
+    (sktags 0.2 left the link and the FIFO out of the output without a word)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    os.symlink(data["files"][0], folder / "a_good.wav")
+    os.symlink(tmp_path / "gone.wav", folder / "b_dangling.wav")
+    os.mkfifo(folder / "c_fifo.wav")
+    (folder / "d_empty.wav").write_bytes(b"")
+    (folder / "notes.txt").write_text("not audio")
+    out = tmp_path / "tags.csv"
+    status, _, err = _run(capsys, ["tag", str(data["model"]), str(folder), "-o", str(out), "-q"])
+    assert status == 0, err
+    rows = _read_csv(out)
+    assert [Path(r["file"]).name for r in rows] == [
+        "a_good.wav", "b_dangling.wav", "c_fifo.wav", "d_empty.wav"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "failed", "failed"]
+    for row, needle in zip(rows[1:], ["no such file", "not a regular file", "empty"]):
+        assert needle in row["error"], row

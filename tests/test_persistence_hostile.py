@@ -174,11 +174,14 @@ def test_a_member_lying_about_its_size_stops_at_the_declared_size(model, tmp_pat
     refused(path, "manifest.json")
 
 
-def test_fitted_attribute_shadowing_a_method_is_refused(model, tmp_path):
+@pytest.mark.parametrize("name", ["_validate_params", "predict_proba", "_forward", "fit"])
+def test_fitted_attribute_shadowing_a_method_is_refused(model, tmp_path, name):
+    """sktags 0.2 set any "fitted" entry on the instance: ``predict_proba`` then
+    raised "'int' object is not callable" at the first prediction."""
     _, members, _, _ = model
     path = rezip(tmp_path / "m.sktags", with_manifest(
-        members, lambda m: m["estimator"]["fitted"].update(_validate_params=1)))
-    refused(path, "not a fitted attribute")
+        members, lambda m: m["estimator"]["fitted"].update({name: 1})))
+    refused(path, f"holds the attribute '{name}', which is not a fitted attribute")
 
 
 def test_front_end_with_sr_zero_in_a_model_file_is_refused_at_load(tmp_path):

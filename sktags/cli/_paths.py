@@ -95,10 +95,13 @@ def _audio_in_folder(folder, recursive):
                 if entry.is_dir():  # follows symbolic links
                     if recursive:
                         stack.append(Path(entry.path))
-                elif entry.is_file() and Path(entry.name).suffix.lower() in AUDIO_EXTENSIONS:
-                    found.append(Path(entry.path))
+                    continue
             except OSError:
-                continue  # a dangling link
+                pass
+            # an audio name that is not a readable regular file (a dangling link, a FIFO)
+            # is kept: decoding it fails, and the failure is reported with its name
+            if Path(entry.name).suffix.lower() in AUDIO_EXTENSIONS:
+                found.append(Path(entry.path))
     return sorted(found)
 
 
@@ -106,7 +109,9 @@ def collect_audio(inputs, *, recursive=True):
     """Audio files named on the command line, folders expanded (sorted).
 
     Sub-folders reached through symbolic links are followed, each folder
-    once (a link loop is not followed again).
+    once (a link loop is not followed again). A folder entry with an audio
+    extension is listed even when it is not a readable regular file (a
+    dangling link, a FIFO): decoding it then fails with its name.
 
     Raises
     ------

@@ -169,7 +169,10 @@ def load_features(path, *, ragged=False):
             X = RaggedSpectrograms.load(path)
         else:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
+            if not isinstance(X, np.ndarray):  # an .npz archive under a .npy name
+                X.close()
+                raise ValueError("it is not a single .npy array")
+    except (ValueError, OSError, EOFError) as exc:  # EOFError: an empty file
         if "holds whole tracks" in str(exc):
             raise
         raise ValueError(f"{str(path)!r} is not a readable feature file: {first_line(exc)}") from None

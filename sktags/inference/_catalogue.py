@@ -238,6 +238,14 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     result : TagResult
         One per file, in input order.
 
+    Raises
+    ------
+    ValueError
+        At once, for a ``batch_size`` that is not a positive int, or a
+        pipeline whose first step is not a ``"mel"``
+        MelSpectrogramTransformer or whose last is not a ``"tagger"`` with
+        ``predict_proba`` (and ``transform`` for ``embed``): e.g. steps swapped.
+
     Examples
     --------
     >>> import numpy as np, os, tempfile, soundfile as sf
@@ -261,7 +269,10 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     >>> np.allclose([r.proba for r in results[:4]], pipe.predict_proba(files))
     True
     """
+    from ._model_file import check_steps
+
     _check_batch_size(batch_size)
+    check_steps(pipeline, embed=embed)
     return _tag_files(pipeline, files, batch_size=int(batch_size), n_jobs=n_jobs,
                       chunk_size=chunk_size, windows=windows, embed=embed, tag=tag)
 
@@ -272,8 +283,7 @@ def _check_batch_size(batch_size):
 
 
 def _tag_files(pipeline, files, *, batch_size, n_jobs, chunk_size, windows, embed, tag):
-    mel = pipeline.named_steps["mel"]
-    tagger = pipeline.named_steps["tagger"]
+    mel, tagger = pipeline.named_steps["mel"], pipeline.named_steps["tagger"]
     files = [str(f) for f in files]
     thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
     pending = []  # (position, spectrogram or None, error)

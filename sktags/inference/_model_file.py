@@ -9,16 +9,42 @@ from ..utils import first_line
 __all__ = ["load_tagging_model", "save_tagging_model"]
 
 
-def _check(pipeline, metadata, path):
+def check_steps(pipeline, what="pipeline", *, embed=False):
+    """Check a tagging pipeline's shape: a ``"mel"`` front end first, a ``"tagger"`` last.
+
+    ``what`` names the pipeline in the message (e.g. the model file). The
+    tagger must have ``predict_proba`` (and ``transform`` when ``embed``).
+    Returns ``(mel, tagger)``; raises a one-line ValueError otherwise.
+    """
+    from ..features import MelSpectrogramTransformer
+
     steps = getattr(pipeline, "named_steps", None)
     for step in ("mel", "tagger"):
         if steps is None or step not in steps:
-            raise ValueError(f"model file {path!r}: its pipeline has no {step!r} step; "
+            raise ValueError(f"{what}: its pipeline has no {step!r} step; "
                              "train it again")
+    mel, tagger = steps["mel"], steps["tagger"]
+    names = [name for name, _ in pipeline.steps]
+    if not isinstance(mel, MelSpectrogramTransformer) or not hasattr(tagger, "predict_proba"):
+        raise ValueError(
+            f"{what}: its 'mel' step is a {type(mel).__name__} and its 'tagger' step a "
+            f"{type(tagger).__name__}; expected a MelSpectrogramTransformer and a tagger "
+            "(with predict_proba), in that order")
+    if names[0] != "mel" or names[-1] != "tagger":
+        raise ValueError(f"{what}: its steps are {names}; the 'mel' step must come first and "
+                         "the 'tagger' step last")
+    if embed and not hasattr(tagger, "transform"):
+        raise ValueError(f"{what}: its tagger, a {type(tagger).__name__}, gives no embeddings "
+                         "(no transform method)")
+    return mel, tagger
+
+
+def _check(pipeline, metadata, path):
+    steps = check_steps(pipeline, f"model file {path!r}")
     names = metadata.get("target_names")
     if names is None:
         raise ValueError(f"model file {path!r} has no 'target_names' field; train it again")
-    thresholds = getattr(steps["tagger"], "thresholds_", None)
+    thresholds = getattr(steps[1], "thresholds_", None)
     n = 0 if thresholds is None else len(np.atleast_1d(thresholds))
     if not isinstance(names, list) or (n and n != len(names)):
         raise ValueError(f"model file {path!r}: 'target_names' does not match the tagger's outputs")

@@ -120,8 +120,9 @@ def context_report(
     threshold : float or array-like of shape (n_labels,), default=0.5
         Decision threshold, one for all labels or one per label (e.g. from
         :func:`~sktags.metrics.tune_thresholds`).
-    target_names : sequence of str, default=None
-        Label names; default ``"0", "1", ...``.
+    target_names : sequence of str of length n_labels, default=None
+        Label names (other values are shown as ``str(name)``); default
+        ``"0", "1", ...``. A single string or a nested sequence is refused.
     digits : int, default=2
         Decimals in the text table.
     zero_division : {0.0, 1.0, np.nan}, default=0.0
@@ -161,6 +162,10 @@ def context_report(
         raise ValueError(
             f"threshold must be a finite float or an array of {m} floats, got shape {thr.shape}."
         )
+    if target_names is not None and (isinstance(target_names, (str, bytes))
+                                     or np.ndim(target_names) != 1):
+        raise ValueError(f"target_names must be a sequence of {m} names, got "
+                         f"{str(target_names)[:80]!r}.")
     names = [str(j) for j in range(m)] if target_names is None else [str(t) for t in target_names]
     if len(names) != m:
         raise ValueError(f"target_names has {len(names)} names, but y_true has {m} labels.")

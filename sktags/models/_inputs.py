@@ -192,6 +192,10 @@ def _spectrogram_input(X, crop_frames, estimator_name):
         X = X.astype(np.float64)
     if X.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: X has dtype {X.dtype}.")
+    if X.dtype.kind in "US":  # e.g. a Pipeline with its steps swapped
+        raise ValueError(f"X must hold real numbers, got strings (dtype {X.dtype}): "
+                         f"{estimator_name} takes spectrograms, not audio files; put a "
+                         "MelSpectrogramTransformer before it (first in a Pipeline).")
     if X.dtype.kind not in "fiu":
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}.")
     if X.ndim == 2:
