@@ -23,6 +23,7 @@ _EXPORTS = {
     "check_tag_names": "._rows",
     "display_name": "._rows",
     "embed_to_file": "._embed",
+    "streaming_stages": "._stages",
     "load_tagging_model": "._model_file",
     "save_tagging_model": "._model_file",
     "load_embeddings": "._embed",

@@ -157,7 +157,7 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
 
 
 def move_to_device(tagger, device):
-    """Move a fitted :class:`~sktags.CNNTagger` to ``device``, in place.
+    """Move a fitted tagger, a backbone, or the steps of a Pipeline to ``device``, in place.
 
     A model trained on one device (a GPU) is used on another (the CPU, or
     another GPU). The device is validated as by the tagger (a bad or absent
@@ -165,7 +165,7 @@ def move_to_device(tagger, device):
 
     Parameters
     ----------
-    tagger : CNNTagger
+    tagger : CNNTagger, EmbeddingTagger, MusicnnEmbedding or Pipeline
         Fitted.
     device : str or None
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... None leaves it.
@@ -176,11 +176,18 @@ def move_to_device(tagger, device):
     """
     if device is None:
         return tagger
+    if hasattr(tagger, "steps"):  # a Pipeline: each step that runs a network
+        for _, step in tagger.steps:
+            if "device" in step.get_params(deep=False):
+                move_to_device(step, device)
+        return tagger
     tagger.set_params(device=device)
     from ..models._training import resolve_device
 
     resolved = resolve_device(device)
-    net = tagger.net_
+    net = getattr(tagger, "net_", None)
+    if net is None:  # a stateless network (MusicnnEmbedding) picks its device when run
+        return tagger
     net.device = resolved
     for name in ("module_", "criterion_"):
         part = getattr(net, name, None)
@@ -216,7 +223,10 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     Parameters
     ----------
     pipeline : Pipeline
-        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted,
+        or any pipeline that :func:`streaming_stages` splits (e.g.
+        ``make_pipeline(MusicnnEmbedding(), EmbeddingTagger())``, or a
+        ``MusicnnEmbedding`` alone: musicnn's own tags).
     files : sequence of str or os.PathLike
         Audio files. Undecodable ones give a failed :class:`TagResult`.
     batch_size : int, default=32
@@ -272,10 +282,11 @@ def _check_batch_size(batch_size):
 
 
 def _tag_files(pipeline, files, *, batch_size, n_jobs, chunk_size, windows, embed, tag):
-    mel = pipeline.named_steps["mel"]
-    tagger = pipeline.named_steps["tagger"]
+    from ._stages import final_step, streaming_stages
+
+    mel, tagger = streaming_stages(pipeline)
     files = [str(f) for f in files]
-    thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
+    thresholds = np.asarray(getattr(final_step(tagger), "thresholds_", 0.5), dtype=np.float64)
     pending = []  # (position, spectrogram or None, error)
     n_ok = 0
 

@@ -9,12 +9,26 @@ from ..utils import first_line
 __all__ = ["load_tagging_model", "save_tagging_model"]
 
 
+def _backbone(pipeline):
+    """The weights record of the pipeline's pretrained backbone, or None."""
+    first = pipeline.steps[0][1]
+    if type(first).__name__ != "MusicnnEmbedding":
+        return None
+    from ..pretrained import weights_record
+
+    return weights_record(first.model)
+
+
 def _check(pipeline, metadata, path):
     steps = getattr(pipeline, "named_steps", None)
     for step in ("mel", "tagger"):
-        if steps is None or step not in steps:
+        if steps is None or step not in steps and not (step == "mel" and "embedding" in steps):
             raise ValueError(f"model file {path!r}: its pipeline has no {step!r} step; "
                              "train it again")
+    recorded, installed = metadata.get("backbone"), _backbone(pipeline)
+    if recorded != installed:
+        raise ValueError(f"model file {path!r} was trained on the backbone {recorded}, "
+                         f"and the installed one is {installed}; train it again")
     names = metadata.get("target_names")
     if names is None:
         raise ValueError(f"model file {path!r} has no 'target_names' field; train it again")
@@ -37,7 +51,11 @@ def save_tagging_model(path, pipeline, *, target_names, **metadata):
     ----------
     path : str or os.PathLike
     pipeline : Pipeline
-        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted,
+        or ``("embedding", MusicnnEmbedding), ("tagger", EmbeddingTagger)``:
+        the file then records the backbone's weights (``metadata["backbone"]``,
+        :func:`sktags.pretrained.weights_record`), and loading it refuses
+        other weights.
     target_names : sequence of str
         One per output of the tagger (see :func:`check_tag_names`).
     **metadata
@@ -64,6 +82,8 @@ def save_tagging_model(path, pipeline, *, target_names, **metadata):
     from ._rows import check_tag_names
 
     metadata = {**metadata, "target_names": check_tag_names(target_names)}
+    if _backbone(pipeline) is not None:  # name and checksum of the pretrained weights
+        metadata["backbone"] = _backbone(pipeline)
     _check(pipeline, metadata, os.fspath(path))
     save_model(path, pipeline, metadata=metadata)
 
