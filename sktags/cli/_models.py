@@ -42,31 +42,13 @@ def pretrained_model(name, **params):
 
 
 def use_model(bundle, *, device=None, whole_track=False, cache=None):
-    """Put a model to work: on ``device``, its front end on whole tracks, with a cache.
+    """Put a model to work: on ``device`` (``--device``; None leaves it), its front end on
+    whole tracks (``--whole-track``: offset 0, no duration; a CNN needs crops), with ``cache``.
 
-    Parameters
-    ----------
-    bundle : dict
-        From :func:`load_model` or :func:`pretrained_model`.
-    device : str or None
-        ``--device``; None leaves the model where it is.
-    whole_track : bool
-        ``--whole-track``: the front end reads each whole file (offset 0, no
-        duration); a CNN must have been trained with crops (windows).
-    cache : str or None
-        ``--cache``: the front end's per-file cache.
-
-    Returns
-    -------
-    mel, model : the front end and the model on its output
-        (:func:`sktags.inference.streaming_stages`), with these settings.
-
-    Raises
-    ------
-    CLIError
-        A device that is unknown or not available here.
-    CLIUsageError
-        ``--whole-track`` for a model that takes fixed excerpts.
+    Returns the front end and the model on its output
+    (:func:`sktags.inference.streaming_stages`). Raises :class:`CLIError` for a
+    device not available here, :class:`CLIUsageError` for ``--whole-track`` with
+    a model of fixed excerpts.
     """
     from ..inference import move_to_device, streaming_stages
 
