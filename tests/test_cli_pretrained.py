@@ -161,8 +161,13 @@ def test_train_recipe_pretrained_then_tag_equals_the_library(labelled, tmp_path,
     status, out, _ = _run(capsys, ["tag", str(model), str(audio), "--whole-track", "-o",
                                    str(res), "--resume", "-q"])
     assert status == 0 and "1 files tagged, 5 already done" in out and res.read_text() == text
+    # evaluate scores it like any model; embed refuses it (the head has no embeddings)
+    status, out, err = _run(capsys, ["evaluate", str(model), str(audio), "--labels", str(labels)])
+    assert status == 0 and "Table 1 on 6 tracks" in out, err
+    status, _, err = _run(capsys, ["embed", str(model), str(audio), "-o", str(tmp_path / "e.npy")])
+    assert status == 1 and "--pretrained" in err
     # options of the CNN are refused, and so is a feature file
-    for extra in (["--mixup", "0.2"], ["--n-mels", "64"]):
+    for extra in (["--mixup", "0.2"], ["--n-mels", "64"], ["--architecture", "musicnn"]):
         assert _run(capsys, ["train", str(audio), "--labels", str(labels), "--recipe",
                              "pretrained", "-o", str(tmp_path / "x.sktags"), *extra])[0] == 2
 

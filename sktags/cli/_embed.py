@@ -67,7 +67,9 @@ def run(args):
                                pooling=args.pooling or "mean", batch_size=args.batch_size)
               if args.pretrained else load_model(args.model))
     pipeline = bundle["pipeline"]
-    use_model(bundle, device=args.device, whole_track=args.whole_track, cache=args.cache)
+    if not hasattr(use_model(bundle, device=args.device, whole_track=args.whole_track,
+                             cache=args.cache)[1], "transform"):
+        raise CLIError(f"{args.model!r} gives no embeddings of its own; use --pretrained")
     start = time.perf_counter()
     progress = Progress(len(files), enabled=not args.quiet, verb="embed")
     try:
