@@ -242,3 +242,25 @@ def test_extract_compression_musicnn_equals_the_front_end(tmp_path, capsys):
     assert status == 0, err
     X, _ = load_features(out)
     np.testing.assert_allclose(X, musicnn_frontend(duration=3.0).transform(CLIPS[:1]), atol=1e-6)
+
+
+def test_model_file_refuses_other_backbone_weights(labelled, tmp_path, monkeypatch):
+    import sktags.pretrained
+    from sktags import EmbeddingTagger
+    from sktags.inference import load_tagging_model, save_tagging_model
+    from sktags.pretrained import MusicnnEmbedding, weights_record
+
+    _, _, _, files, Y = labelled
+    pipe = Pipeline([("embedding", MusicnnEmbedding(duration=3.0)),
+                     ("tagger", EmbeddingTagger(max_epochs=2, random_state=0))]).fit(files, Y)
+    path = tmp_path / "m.sktags"
+    save_tagging_model(path, pipe, target_names=["calm", "party"])
+    again, meta = load_tagging_model(path)
+    assert meta["backbone"] == {"backbone": "MSD_musicnn",
+                                "weights_sha256": weights_record("msd")["weights_sha256"]}
+    np.testing.assert_allclose(again.predict_proba(files), pipe.predict_proba(files), atol=1e-6)
+    # other weights installed under the same name: the file is refused, naming the backbone
+    monkeypatch.setattr(sktags.pretrained, "weights_record",
+                        lambda model: {"backbone": "MSD_musicnn", "weights_sha256": "0" * 64})
+    with pytest.raises(ValueError, match="trained on the backbone .*MSD_musicnn"):
+        load_tagging_model(path)
