@@ -11,7 +11,7 @@ __all__ = ["load_tagging_model", "save_tagging_model"]
 
 def _backbone(pipeline):
     """The weights record of the pipeline's pretrained backbone, or None."""
-    first = pipeline.steps[0][1]
+    first = (getattr(pipeline, "steps", None) or [(None, None)])[0][1]
     if type(first).__name__ != "MusicnnEmbedding":
         return None
     from ..pretrained import weights_record
