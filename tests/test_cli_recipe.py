@@ -109,7 +109,11 @@ def test_defaults_are_the_papers(data, tmp_path):
     assert params == {"module": None, "crop_frames": None, "crop_hop": None, "mixup": 0.0,
                       "optimizer": "adadelta", "weight_decay": 0.01, "lr": None,
                       "max_epochs": 100, "valid_size": 0.1}
-    assert args.precision == "float32" and args.patience == 10 and args.batch_size == 32
+    # --patience and --batch-size unset: the tagger's own defaults (the paper's for the CNN)
+    assert args.precision == "float32" and args.patience is None and args.batch_size is None
+    from sktags import CNNTagger
+
+    assert (CNNTagger().patience, CNNTagger().batch_size) == (10, 32)
 
 
 def test_recipe_equals_the_options_its_help_lists(capsys, monkeypatch):

@@ -56,15 +56,16 @@ def add_parser(sub):
 def _scores(bundle, data, labels, args):
     from sklearn.base import clone
 
+    from ..inference import streaming_stages
+
     ids, names, Y = read_matrix_csv(labels, what="labels")
     if list(names) != list(bundle["target_names"]):
         raise CLIError(
             f"labels file {labels!r} has columns {names}, the model predicts {bundle['target_names']}"
         )
     # The model's own front end computes (or must have computed) the features.
-    mel = clone(bundle["pipeline"].named_steps["mel"]).set_params(
-        n_jobs=args.jobs, memory=args.cache
-    )
+    mel, tagger = streaming_stages(bundle["pipeline"])
+    mel = clone(mel).set_params(n_jobs=args.jobs, memory=args.cache)
     if args.whole_track:
         mel.set_params(duration=None, offset=0.0)
     X, _, keep = features_for(
@@ -73,7 +74,6 @@ def _scores(bundle, data, labels, args):
     )
     if keep is not None:
         Y = Y[keep]
-    tagger = bundle["pipeline"].named_steps["tagger"]
     return Y, np.asarray(tagger.predict_proba(X))
 
 

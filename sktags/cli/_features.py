@@ -36,8 +36,9 @@ def add_mel_arguments(parser):
     g.add_argument("--n-mels", type=int, default=None, help=f"mel bands ({d['n_mels']})")
     g.add_argument("--offset", type=float, default=None, help=f"excerpt start in s ({d['offset']})")
     g.add_argument("--duration", type=float, default=None, help=f"excerpt length in s ({d['duration']})")
-    g.add_argument("--compression", default=None, choices=["log1p", "db"],
-                   help=f"log(1 + 100 mel) or decibels ({d['compression']})")
+    g.add_argument("--compression", default=None, choices=["log1p", "db", "musicnn"],
+                   help="log(1 + 100 mel), decibels, or musicnn's log10(1 + 10000 mel) "
+                   f"({d['compression']})")
 
 
 def mel_options_given(args):
@@ -45,9 +46,13 @@ def mel_options_given(args):
     return [_FLAGS[k] for k in MEL_KEYS if getattr(args, k, None) is not None]
 
 
-def mel_params(args):
-    """The front-end parameters: the options given, the defaults for the others."""
+def mel_params(args, *, musicnn=False):
+    """The front-end parameters: the options given, the defaults (or musicnn's) for the others."""
     params = mel_defaults()
+    if musicnn:
+        from ..pretrained import musicnn_frontend
+
+        params.update({k: v for k, v in musicnn_frontend().get_params().items() if k in MEL_KEYS})
     params.update({k: getattr(args, k) for k in MEL_KEYS if getattr(args, k, None) is not None})
     return params
 

@@ -19,6 +19,7 @@ Typical use:
   sktags extract audio/ -o feats.npy --cache .cache  # audio -> log-mel file
   sktags train feats.npy --labels labels.csv -o model.sktags
   sktags tag model.sktags song.mp3 --top-k 3
+  sktags tag --pretrained msd song.mp3 --top-k 5     # musicnn's own tags, no model file
   sktags evaluate model.sktags test_feats.npy --labels test_labels.csv
 """
 

@@ -2,7 +2,9 @@
 
 The bundle holds ``pipeline`` (a :class:`~sklearn.pipeline.Pipeline` of a
 ``mel`` :class:`~sktags.MelSpectrogramTransformer` and a ``tagger``
-:class:`~sktags.CNNTagger`), ``target_names``, ``weighting`` and ``n_train``.
+:class:`~sktags.CNNTagger`, or of an ``embedding``
+:class:`~sktags.pretrained.MusicnnEmbedding` and a ``tagger``
+:class:`~sktags.EmbeddingTagger`), ``target_names``, ``weighting`` and ``n_train``.
 The file format is the library's (:func:`sktags.inference.save_tagging_model`,
 :func:`sktags.inference.load_tagging_model`): a pickle-free zip, so loading a
 model file runs no code.
@@ -28,42 +30,38 @@ def load_model(path):
     return dict(metadata, pipeline=pipeline)
 
 
-def use_model(bundle, *, device=None, whole_track=False):
-    """Put a loaded model to work: its tagger on ``device``, its front end on whole tracks.
+def pretrained_model(name, **params):
+    """A bundle of musicnn's released network alone (``--pretrained``): its tags, embeddings."""
+    from sklearn.pipeline import Pipeline
 
-    Parameters
-    ----------
-    bundle : dict
-        From :func:`load_model`.
-    device : str or None
-        ``--device``; None leaves the tagger where it is.
-    whole_track : bool
-        ``--whole-track``: the front end reads each whole file (offset 0, no
-        duration); the tagger must have been trained with crops (windows).
+    from ..pretrained import MusicnnEmbedding, MusicnnTagger, weights_record
 
-    Returns
-    -------
-    mel, tagger : the pipeline's two steps, changed in place
+    return {"pipeline": Pipeline([("embedding", MusicnnEmbedding(model=name, **params))]),
+            "target_names": MusicnnTagger(model=name).tag_names(),
+            "provenance": weights_record(name)}
 
-    Raises
-    ------
-    CLIError
-        A device that is unknown or not available here.
-    CLIUsageError
-        ``--whole-track`` for a model that takes fixed excerpts.
+
+def use_model(bundle, *, device=None, whole_track=False, cache=None):
+    """Put a model to work: on ``device`` (``--device``; None leaves it), its front end on
+    whole tracks (``--whole-track``: offset 0, no duration; a CNN needs crops), with ``cache``.
+
+    Returns the front end and the model on its output
+    (:func:`sktags.inference.streaming_stages`). Raises :class:`CLIError` for a
+    device not available here, :class:`CLIUsageError` for ``--whole-track`` with
+    a model of fixed excerpts.
     """
-    from ..inference import move_to_device
+    from ..inference import move_to_device, streaming_stages
 
-    steps = bundle["pipeline"].named_steps
-    mel, tagger = steps["mel"], steps["tagger"]
+    pipeline = bundle["pipeline"]
+    first, tagger = pipeline.steps[0][1], pipeline.steps[-1][1]
     try:
-        move_to_device(tagger, device)
+        move_to_device(pipeline, device)
     except ValueError as exc:
         raise CLIError(f"--device: {first_line(exc)}") from None
     if whole_track:
-        if getattr(tagger, "crop_frames", None) is None:
+        if not hasattr(first, "stages") and getattr(tagger, "crop_frames", None) is None:
             raise CLIUsageError("--whole-track needs a model trained with --crop-frames "
                                 "(windows); this one takes fixed excerpts")
-        mel.set_params(duration=None, offset=0.0)
-    return mel, tagger
-
+        first.set_params(duration=None, offset=0.0)
+    first.set_params(memory=cache)
+    return streaming_stages(pipeline)

@@ -7,7 +7,7 @@ and the options given override either.
 """
 
 from ..losses import LOSS_NAMES
-from ..models import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS, RECIPES
+from ..models import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS, PRETRAINED_RECIPES, RECIPES
 from ._errors import CLIError, CLIUsageError
 
 #: --architecture -> CNNTagger's ``module``: "paper" (the default, None) and the option set.
@@ -36,12 +36,15 @@ def add_model_arguments(parser):
     )
     shown = "; ".join(f"{name}: {_as_flags(params)}" for name, params in RECIPES.items())
     g.add_argument(
-        "--recipe", choices=list(RECIPES), default=None,
+        "--recipe", choices=[*RECIPES, *PRETRAINED_RECIPES], default=None,
         help=f"a preset of the options below ({shown}; real-music is for your own music). "
-        "Options given with it override its values",
+        "Options given with it override its values. pretrained: musicnn's MSD embeddings "
+        "(whole tracks) and an EmbeddingTagger head, for a few hundred labelled tracks; "
+        "--lr, --weight-decay, --epochs, --valid-size, --loss apply to the head",
     )
     g.add_argument("--architecture", choices=list(ARCHITECTURE_CHOICES), default=None,
-                   help="the paper's CNN or the short-chunk CNN (paper)")
+                   help="the paper's CNN, the short-chunk CNN, or musicnn's MSD network with "
+                   "its front end frozen (on musicnn's spectrograms) (paper)")
     g.add_argument("--crop-frames", type=int, default=None, metavar="N",
                    help="train on random crops of N frames and predict by averaging windows "
                    "of N frames (default: whole inputs, as the paper)")
@@ -83,7 +86,7 @@ def _as_flags(params):
 
 
 def tagger_params(args, **run_params):
-    """CNNTagger parameters of a ``sktags train`` command line.
+    """CNNTagger parameters of a ``sktags train`` command line (EmbeddingTagger's: pretrained).
 
     ``run_params`` (threshold, batch size...) are checked with them.
 
@@ -97,11 +100,13 @@ def tagger_params(args, **run_params):
     given : dict
         The parameters set by options.
     """
-    from sktags.models import RECIPES, CNNTagger
+    from sktags.models import CNNTagger, EmbeddingTagger
 
-    defaults = CNNTagger().get_params()
-    params = {key: defaults[key] for key in _PARAMS.values()}
-    preset = {} if args.recipe is None else dict(RECIPES[args.recipe])  # argparse checked it
+    head = args.recipe in PRETRAINED_RECIPES  # an EmbeddingTagger on a backbone's embeddings
+    cls = EmbeddingTagger if head else CNNTagger
+    defaults = cls().get_params()
+    params = {key: defaults[key] for key in _PARAMS.values() if key in defaults}
+    preset = dict(RECIPES.get(args.recipe, {}))  # argparse checked the name
     given = {}
     for dest, key in _PARAMS.items():
         value = getattr(args, dest, None)
@@ -111,6 +116,10 @@ def tagger_params(args, **run_params):
             elif dest == "valid_size" and value == 0:
                 value = None  # --valid-size 0: no validation
             given[key] = value
+    cnn_only = [_FLAG[dest] for dest, key in _PARAMS.items() if key in given and key not in params]
+    if cnn_only:
+        raise CLIUsageError(f"{', '.join(cnn_only)}: not an option of the embedding head that "
+                            f"--recipe {args.recipe} trains")
     params.update(preset)
     params.update(given)
     if args.loss is not None or args.loss_param:
@@ -119,17 +128,21 @@ def tagger_params(args, **run_params):
         loss_params = dict(parse_loss_param(text) for text in args.loss_param)
         given["loss"] = params["loss"] = (get_loss(args.loss or "bce", **loss_params)
                                           if loss_params else args.loss)
-    if params["crop_hop"] is not None and params["crop_frames"] is None:
+    if params.get("crop_hop") is not None and params["crop_frames"] is None:
         raise CLIUsageError("--crop-hop needs --crop-frames (or a --recipe with crops)")
     # Checked by the estimator itself, before any feature is computed; its
     # ValueError is printed unchanged (exit status 1, as in every subcommand).
-    CNNTagger(**params, **run_params)._validate_params()
+    cls(**params, **run_params)._validate_params()
     return params, preset, given
 
 
 def describe(params, preset, given, recipe):
     """Lines that say what the recipe set and which optimiser settings are used."""
     lines = []
+    if recipe in PRETRAINED_RECIPES:
+        shown = ", ".join(f"{k}={v!r}" for k, v in PRETRAINED_RECIPES[recipe].items())
+        return [f"recipe {recipe}: MusicnnEmbedding({shown}), then an EmbeddingTagger head ("
+                + ", ".join(f"{k}={v!r}" for k, v in params.items()) + ")"]
     if recipe is not None:
         shown = ", ".join(f"{k}={v!r}" for k, v in preset.items())
         lines.append(f"recipe {recipe}: {shown}")

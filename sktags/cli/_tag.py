@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from ._errors import CLIError, CLIUsageError
-from ._models import load_model, use_model
+from ._models import load_model, pretrained_model, use_model
 from ._paths import check_output_path, collect_audio, refuse_overwrite
 
 HELP = "audio files -> contexts and probabilities (table, csv, json or jsonl)"
@@ -27,7 +27,8 @@ def add_parser(sub):
             "decoded, or whose features are not finite, is reported with status 'failed'."
         ),
     )
-    p.add_argument("model", metavar="MODEL", help="model file written by `sktags train`")
+    p.add_argument("model", nargs="?", metavar="MODEL",
+                   help="model file written by `sktags train` (none with --pretrained)")
     p.add_argument("inputs", nargs="*", metavar="AUDIO",
                    help="audio files or folders (searched recursively), or one FEATURES.npy")
     p.add_argument("--files-from", metavar="LIST",
@@ -46,9 +47,27 @@ def add_parser(sub):
     p.add_argument("--taggram", metavar="FILE",
                    help="also write one CSV row per (file, window): file, window start (s), "
                         "one probability per context")
+    add_pretrained_arguments(p, "musicnn's own 50 tags, as its command line gives them (whole "
+                             "tracks; --taggram: per 3 s patch): ")
     add_inference_arguments(p, "tag")
     p.set_defaults(run=run)
     return p
+
+
+def add_pretrained_arguments(p, what):
+    """``--pretrained``: musicnn's released network instead of a model file."""
+    from ..pretrained import MODELS
+
+    p.add_argument("--pretrained", choices=list(MODELS), default=None,
+                   help=what + "msd (Million Song Dataset's Last.fm tags) or mtt (MagnaTagATune)")
+
+
+def pretrained_inputs(args):
+    """With ``--pretrained`` there is no MODEL: the first positional argument is audio."""
+    if args.pretrained:
+        args.inputs, args.model = [args.model, *args.inputs] if args.model else args.inputs, None
+    elif args.model is None:
+        raise CLIUsageError("give a MODEL file, or --pretrained msd|mtt")
 
 
 def add_inference_arguments(p, verb):
@@ -108,6 +127,7 @@ def run(args):
     from ..features import check_front_end, load_features
     from ..inference import TagOutput, tag_features, tag_files
 
+    pretrained_inputs(args)
     fmt = args.format or _BY_SUFFIX.get(Path(args.output or "").suffix.lower(), "table")
     if args.resume and (not args.output or fmt not in ("csv", "jsonl")):
         raise CLIUsageError("--resume needs -o FILE in csv or jsonl format")
@@ -123,9 +143,11 @@ def run(args):
         raise CLIError("--whole-track needs audio files, not a feature file")
     refuse_overwrite([args.output, args.taggram], [args.model, args.files_from, *args.inputs])
 
-    bundle = load_model(args.model)
+    bundle = (pretrained_model(args.pretrained, batch_size=args.batch_size) if args.pretrained
+              else load_model(args.model))
     pipeline = bundle["pipeline"]
-    mel, tagger = use_model(bundle, device=args.device, whole_track=args.whole_track)
+    mel, tagger = use_model(bundle, device=args.device, whole_track=args.whole_track,
+                            cache=args.cache)
     if features:
         X, index = load_features(args.inputs[0])
         check_front_end(index, mel, args.inputs[0])
@@ -142,7 +164,8 @@ def run(args):
         args.output, target_names=bundle["target_names"], format=fmt, top_k=args.top_k,
         taggram=args.taggram, seconds_per_frame=float(mel.hop_length) / float(mel.sr),
         resume=args.resume,
-        provenance={"model_sha256": _sha256(args.model), "whole_track": bool(args.whole_track)})
+        provenance={**(bundle.get("provenance") or {"model_sha256": _sha256(args.model)}),
+                    "whole_track": bool(args.whole_track)})
     with output:
         todo = [i for i, f in enumerate(files) if f not in output.done]
         progress = Progress(len(todo), enabled=not args.quiet)
@@ -153,8 +176,7 @@ def run(args):
                     batch_size=args.batch_size, windows=bool(args.taggram))
                     if r.file not in output.done)
             else:
-                results = tag_files(pipeline.set_params(mel__memory=args.cache),
-                                    [files[i] for i in todo], batch_size=args.batch_size,
+                results = tag_files(pipeline, [files[i] for i in todo], batch_size=args.batch_size,
                                     n_jobs=args.jobs, windows=bool(args.taggram))
             for r in results:
                 output.write(r)

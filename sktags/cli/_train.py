@@ -15,6 +15,7 @@ from ._features import (
     add_mel_arguments,
     features_for,
     make_transformer,
+    mel_options_given,
     mel_params,
     refuse_mel_options_with_features,
 )
@@ -26,7 +27,7 @@ from ._paths import (
     refuse_overwrite,
     write_text_atomic,
 )
-from ..models import PRECISIONS
+from ..models import PRECISIONS, PRETRAINED_RECIPES
 from ._recipes import add_model_arguments, describe, tagger_params
 from ._tables import align, check_training_labels, read_groups_csv, read_matrix_csv
 
@@ -56,28 +57,18 @@ def add_parser(sub):
     p.add_argument("data", metavar="DATA", help="audio folder or FEATURES.npy")
     p.add_argument("--labels", required=True, metavar="CSV", help="track id + one 0/1 column per context")
     p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (a pickle-free zip; e.g. model.sktags)")
-    p.add_argument(
-        "--counts",
-        metavar="CSV",
-        help="playlist counts n_{i,c} in the labels' format (required by tfidf weighting)",
-    )
-    p.add_argument(
-        "--groups", metavar="CSV", help="track id -> group (artist) table; keeps the validation split group-disjoint"
-    )
+    p.add_argument("--counts", metavar="CSV",
+                   help="playlist counts n_{i,c} in the labels' format (required by tfidf weighting)")
+    p.add_argument("--groups", metavar="CSV",
+                   help="track id -> group (artist) table; keeps the validation split group-disjoint")
     p.add_argument("--group-column", default=None, help="group column (default: artist_id, else the 2nd)")
-    p.add_argument(
-        "--weighting",
-        choices=list(WEIGHTINGS),
-        default="ignore_zeros",
-        help="confidence weights of the loss (Table 2 of the paper; default: ignore_zeros)",
-    )
-    p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument(
-        "--threshold",
-        default="0.5",
-        help="decision threshold: a number, or 'f1' to tune one per context on the validation split",
-    )
+    p.add_argument("--weighting", choices=list(WEIGHTINGS), default="ignore_zeros",
+                   help="confidence weights of the loss (Table 2 of the paper; default: ignore_zeros)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="early-stopping patience in epochs (default: the tagger's)")
+    p.add_argument("--batch-size", type=int, default=None, help="(default: the tagger's)")
+    p.add_argument("--threshold", default="0.5", help="decision threshold: a number, or 'f1' to "
+                   "tune one per context on the validation split")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="float32, or bfloat16/float16 autocast (float16: GPUs before Ampere)")
@@ -88,11 +79,8 @@ def add_parser(sub):
         "read as whole tracks without this option",
     )
     p.add_argument("--random-state", type=int, default=0)
-    p.add_argument(
-        "--checkpoint-dir",
-        metavar="DIR",
-        help="where to checkpoint (default: MODEL.ckpt, removed after success)",
-    )
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="where to checkpoint (default: MODEL.ckpt, removed after success)")
     p.add_argument("--skip-missing", action="store_true", help="ignore labelled tracks without audio/features")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
     add_model_arguments(p)
@@ -120,14 +108,20 @@ def run(args):
         refuse_mel_options_with_features(args, data)
     refuse_overwrite([out], inputs + audio_inputs([data], [out]))
     threshold = _threshold(args.threshold)
-    params, preset, given = tagger_params(args, threshold=threshold, batch_size=args.batch_size,
-                                          patience=args.patience, precision=args.precision)
+    run_params = {k: v for k, v in (("batch_size", args.batch_size), ("patience", args.patience))
+                  if v is not None}
+    run_params.update(threshold=threshold, precision=args.precision)
+    params, preset, given = tagger_params(args, **run_params)
     if threshold == "f1" and params["valid_size"] is None:
-        raise CLIUsageError(
-            "--threshold f1 tunes the thresholds on the validation split, and there is none "
-            "(--valid-size 0, or a --recipe without one): give --valid-size, e.g. 0.1"
-        )
-    _check_whole_track(args, data, params)
+        raise CLIUsageError("--threshold f1 tunes the thresholds on the validation split, and "
+                            "there is none (--valid-size 0, or a --recipe without one): give "
+                            "--valid-size, e.g. 0.1")
+    pretrained = PRETRAINED_RECIPES.get(args.recipe)
+    if pretrained is None:
+        _check_whole_track(args, data, params)
+    elif data.suffix == ".npy" or set(mel_options_given(args)) - {"--offset", "--duration"}:
+        raise CLIUsageError(f"--recipe {args.recipe} computes musicnn's features from an audio "
+                            "folder: give one, and only --offset/--duration of the front end")
     ids, names, Y = read_matrix_csv(args.labels, what="labels")
     from ..inference import check_tag_names
 
@@ -136,9 +130,8 @@ def run(args):
     if args.counts:
         c_ids, c_names, C = read_matrix_csv(args.counts, what="counts", binary=False)
         if c_names != names:
-            raise CLIError(
-                f"counts file {args.counts!r} has columns {c_names}, labels file has {names}"
-            )
+            raise CLIError(f"counts file {args.counts!r} has columns {c_names}, labels file has "
+                           f"{names}")
         _, pos = align(
             ids, c_ids, what="labelled tracks", where=f"counts file {args.counts!r}",
             hint="the counts file needs a row for every labelled track",
@@ -152,9 +145,8 @@ def run(args):
     created = not ckpt.exists()
     ckpt.mkdir(parents=True, exist_ok=True)
     try:
-        X, kept_ids, Y, counts, groups, transformer_params, verbose = _prepare(
-            args, ids, Y, counts, ckpt
-        )
+        X, kept_ids, Y, counts, groups, front, verbose = _prepare(
+            args, ids, Y, counts, ckpt, pretrained, musicnn=params.get("module") == "musicnn")
         check_training_labels(Y, names, args.labels)
     except BaseException:
         # Nothing was trained: leave no checkpoint folder behind for a failed start.
@@ -164,28 +156,22 @@ def run(args):
 
     from sklearn.pipeline import Pipeline
 
-    from ..features import MelSpectrogramTransformer
-    from ..models import CNNTagger
+    from ..models import CNNTagger, EmbeddingTagger
 
     weighting = weighting_cfg.make_estimator()
-    tagger = CNNTagger(
+    tagger = (CNNTagger if pretrained is None else EmbeddingTagger)(
         **params,
+        **run_params,
         weighting=weighting,
-        batch_size=args.batch_size,
-        patience=args.patience,
-        threshold=threshold,
         device=args.device,
-        precision=args.precision,
         random_state=args.random_state,
         checkpoint_dir=str(ckpt / "tagger"),
         verbose=verbose,
     )
     for line in describe(params, preset, given, args.recipe):
         print(line)
-    print(
-        f"training on {len(Y)} tracks x {len(names)} contexts, features {_shape(X)}, "
-        f"weighting={args.weighting}, device={args.device}"
-    )
+    print(f"training on {len(Y)} tracks x {len(names)} contexts, features {_shape(X)}, "
+          f"weighting={args.weighting}, device={args.device}")
     start = time.perf_counter()
     fit_kwargs = {}
     if counts is not None:
@@ -207,14 +193,9 @@ def run(args):
             shutil.rmtree(ckpt, ignore_errors=True)
         raise
     elapsed = time.perf_counter() - start
-    mel = MelSpectrogramTransformer(**transformer_params)
-    pipeline = Pipeline([("mel", mel), ("tagger", tagger)])
-    bundle = {
-        "target_names": list(names),
-        "pipeline": pipeline,
-        "weighting": args.weighting,
-        "n_train": int(len(Y)),
-    }
+    pipeline = Pipeline([("mel" if pretrained is None else "embedding", front), ("tagger", tagger)])
+    bundle = {"target_names": list(names), "pipeline": pipeline, "weighting": args.weighting,
+              "n_train": int(len(Y))}
     save_model(out, bundle)
     if not args.checkpoint_dir:
         shutil.rmtree(ckpt, ignore_errors=True)
@@ -260,8 +241,14 @@ def _shape(X):
             f"{int(lengths.max())} frames")
 
 
-def _prepare(args, ids, Y, counts, ckpt):
-    """Features, aligned labels, counts and groups of the training run."""
+def _prepare(args, ids, Y, counts, ckpt, pretrained, musicnn):
+    """Features, aligned labels, counts, groups and the front end (to save) of the run.
+
+    ``pretrained``: the MusicnnEmbedding parameters of a pretrained recipe,
+    whose embeddings are the features; ``musicnn``: musicnn's front end.
+    """
+    from ..features import MelSpectrogramTransformer
+
     data = Path(args.data)
     if data.suffix == ".npy":
         from ..features import load_features
@@ -269,15 +256,26 @@ def _prepare(args, ids, Y, counts, ckpt):
         _, meta = load_features(data, ragged=True)
         transformer_params = {k: v for k, v in meta["transformer"].items() if k in MEL_KEYS}
     else:
-        transformer_params = mel_params(args)
+        transformer_params = mel_params(args, musicnn=musicnn or pretrained is not None)
         if args.whole_track:
             transformer_params.update(duration=None, offset=0.0)
+    front = MelSpectrogramTransformer(**transformer_params)
     verbose = 0 if args.quiet else 1
-    if data.suffix != ".npy" and data.is_dir():
+    if pretrained is not None:
+        from sklearn.base import clone
+
+        from ..pretrained import MusicnnEmbedding
+
+        front = MusicnnEmbedding(**pretrained, offset=transformer_params["offset"],
+                                 duration=transformer_params["duration"])
+        X, kept_ids, keep = features_for(
+            [data], ids, mel=clone(front).set_params(n_jobs=args.jobs, memory=args.cache,
+                                                     device=args.device),
+            what="labelled tracks", skip_missing=args.skip_missing, verbose=verbose)
+    elif data.suffix != ".npy" and data.is_dir():
         # Extract once into the checkpoint folder, so that a resumed run skips it.
-        X, kept_ids, keep = _features_in_checkpoint(
-            data, ids, args, ckpt, verbose, transformer_params
-        )
+        X, kept_ids, keep = _features_in_checkpoint(data, ids, args, ckpt, verbose,
+                                                    transformer_params)
     else:
         mel = make_transformer(transformer_params, cache=args.cache, jobs=args.jobs)
         X, kept_ids, keep = features_for(
@@ -293,11 +291,10 @@ def _prepare(args, ids, Y, counts, ckpt):
         table = read_groups_csv(args.groups, args.group_column)
         missing = [t for t in kept_ids if t not in table]
         if missing:
-            raise CLIError(
-                f"{len(missing)} tracks have no group in {args.groups!r} (e.g. {missing[0]!r})"
-            )
+            raise CLIError(f"{len(missing)} tracks have no group in {args.groups!r} "
+                           f"(e.g. {missing[0]!r})")
         groups = np.asarray([table[t] for t in kept_ids])
-    return X, kept_ids, Y, counts, groups, transformer_params, verbose
+    return X, kept_ids, Y, counts, groups, front, verbose
 
 
 def _features_in_checkpoint(folder, ids, args, ckpt, verbose, params):
@@ -305,9 +302,8 @@ def _features_in_checkpoint(folder, ids, args, ckpt, verbose, params):
     from ..features import write_features
 
     by_id = audio_by_id(folder)
-    keep, _ = align(
-        ids, list(by_id), what="labelled tracks", where=str(folder), skip_missing=args.skip_missing
-    )
+    keep, _ = align(ids, list(by_id), what="labelled tracks", where=str(folder),
+                    skip_missing=args.skip_missing)
     kept_ids = [ids[i] for i in keep]
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs, verbose=verbose)
     print(f"log-mels of {len(kept_ids)} files in {ckpt / 'features.npy'} (reused when there)")

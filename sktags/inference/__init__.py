@@ -14,7 +14,7 @@ from ..utils import lazy_exports
 _EXPORTS = {
     "TagResult": "._catalogue",
     "iter_spectrograms": "._catalogue",
-    "move_to_device": "._catalogue",
+    "move_to_device": "._stages",
     "tag_files": "._catalogue",
     "tag_features": "._catalogue",
     "TagOutput": "._tag_output",
@@ -23,6 +23,7 @@ _EXPORTS = {
     "check_tag_names": "._rows",
     "display_name": "._rows",
     "embed_to_file": "._embed",
+    "streaming_stages": "._stages",
     "load_tagging_model": "._model_file",
     "save_tagging_model": "._model_file",
     "load_embeddings": "._embed",

@@ -156,40 +156,6 @@ def iter_spectrograms(transformer, files, *, n_jobs=None, chunk_size=_DEFAULT_CH
                 yield first + j, spec, error
 
 
-def move_to_device(tagger, device):
-    """Move a fitted :class:`~sktags.CNNTagger` to ``device``, in place.
-
-    A model trained on one device (a GPU) is used on another (the CPU, or
-    another GPU). The device is validated as by the tagger (a bad or absent
-    one is a :class:`ValueError` naming it).
-
-    Parameters
-    ----------
-    tagger : CNNTagger
-        Fitted.
-    device : str or None
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... None leaves it.
-
-    Returns
-    -------
-    tagger : CNNTagger
-    """
-    if device is None:
-        return tagger
-    tagger.set_params(device=device)
-    from ..models import resolve_device
-
-    resolved = resolve_device(device)
-    net = tagger.net_
-    net.device = resolved
-    for name in ("module_", "criterion_"):
-        part = getattr(net, name, None)
-        if part is not None and hasattr(part, "to"):
-            part.to(resolved)
-    tagger.device_ = resolved
-    return tagger
-
-
 def _as_batch(specs):
     """A 4-D array when every clip has the same shape, else a 1-D object array."""
     if len({s.shape for s in specs}) == 1:
@@ -216,7 +182,10 @@ def tag_files(pipeline, files, *, batch_size=32, n_jobs=None, chunk_size=_DEFAUL
     Parameters
     ----------
     pipeline : Pipeline
-        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted,
+        or any pipeline that :func:`streaming_stages` splits (e.g.
+        ``make_pipeline(MusicnnEmbedding(), EmbeddingTagger())``, or a
+        ``MusicnnEmbedding`` alone: musicnn's own tags).
     files : sequence of str or os.PathLike
         Audio files. Undecodable ones give a failed :class:`TagResult`.
     batch_size : int, default=32
@@ -283,9 +252,11 @@ def _check_batch_size(batch_size):
 
 
 def _tag_files(pipeline, files, *, batch_size, n_jobs, chunk_size, windows, embed, tag):
-    mel, tagger = pipeline.named_steps["mel"], pipeline.named_steps["tagger"]
+    from ._stages import final_step, streaming_stages
+
+    mel, tagger = streaming_stages(pipeline)
     files = [str(f) for f in files]
-    thresholds = np.asarray(getattr(tagger, "thresholds_", 0.5), dtype=np.float64)
+    thresholds = np.asarray(getattr(final_step(tagger), "thresholds_", 0.5), dtype=np.float64)
     pending = []  # (position, spectrogram or None, error)
     n_ok = 0
 

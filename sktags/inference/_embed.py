@@ -19,7 +19,9 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
     Parameters
     ----------
     pipeline : Pipeline
-        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted
+        (its embeddings: ``tagger.transform``), or ``make_pipeline(MusicnnEmbedding(...))``
+        (musicnn's embeddings; any pipeline that :func:`streaming_stages` splits).
     files : sequence of str or os.PathLike
         Audio files, one row each.
     path : str or os.PathLike
@@ -68,6 +70,7 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
     True
     """
     from ._catalogue import tag_files
+    from ._stages import streaming_stages
 
     files = [str(f) for f in files]
     ids = [Path(f).stem for f in files] if ids is None else [str(i) for i in ids]
@@ -97,7 +100,7 @@ def embed_to_file(pipeline, files, path, *, ids=None, batch_size=32, n_jobs=None
         shape = E.shape
         E.flush()
         del E
-    mel = pipeline.named_steps["mel"]
+    mel = streaming_stages(pipeline)[0]
 
     index = {"format": EMBEDDINGS_FORMAT, "ids": ids, "files": files, "shape": list(shape),
              "dtype": "float32", "transformer": {k: getattr(mel, k) for k in FRONT_END_KEYS},

@@ -12,12 +12,18 @@ __all__ = ["load_tagging_model", "save_tagging_model"]
 def check_steps(pipeline, what="pipeline", *, embed=False):
     """Check a tagging pipeline's shape: a ``"mel"`` front end first, a ``"tagger"`` last.
 
-    ``what`` names the pipeline in the message (e.g. the model file). The
-    tagger must have ``predict_proba`` (and ``transform`` when ``embed``).
-    Returns ``(mel, tagger)``; raises a one-line ValueError otherwise.
+    Or a pretrained backbone with ``stages()`` first (e.g.
+    :class:`~sktags.pretrained.MusicnnEmbedding`), alone (its own tags) or
+    followed by a head. ``what`` names the pipeline in the message (e.g. the
+    model file). The tagger must have ``predict_proba`` (and ``transform``
+    when ``embed``). Returns ``(front end, tagger)``; raises a one-line
+    ValueError otherwise.
     """
     from ..features import MelSpectrogramTransformer
 
+    first = (getattr(pipeline, "steps", None) or [(None, None)])[0][1]
+    if hasattr(first, "stages"):  # a pretrained backbone (MusicnnEmbedding) leads
+        return _check_backbone_steps(pipeline, what, embed)
     steps = getattr(pipeline, "named_steps", None)
     for step in ("mel", "tagger"):
         if steps is None or step not in steps:
@@ -39,8 +45,36 @@ def check_steps(pipeline, what="pipeline", *, embed=False):
     return mel, tagger
 
 
+def _check_backbone_steps(pipeline, what, embed):
+    from ._stages import final_step, streaming_stages
+
+    _, model = streaming_stages(pipeline)
+    tagger, name = final_step(model), pipeline.steps[-1][0]
+    if not hasattr(tagger, "predict_proba"):
+        raise ValueError(f"{what}: its last step {name!r} is a {type(tagger).__name__}, which "
+                         "has no predict_proba; a tagger must come last")
+    if embed and not hasattr(tagger, "transform"):
+        raise ValueError(f"{what}: its tagger, a {type(tagger).__name__}, gives no embeddings "
+                         "(no transform method)")
+    return pipeline.steps[0][1], pipeline.steps[-1][1]
+
+
+def _backbone(pipeline):
+    """The weights record of the pipeline's pretrained backbone, or None."""
+    first = (getattr(pipeline, "steps", None) or [(None, None)])[0][1]
+    if type(first).__name__ != "MusicnnEmbedding":
+        return None
+    from ..pretrained import weights_record
+
+    return weights_record(first.model)
+
+
 def _check(pipeline, metadata, path):
     steps = check_steps(pipeline, f"model file {path!r}")
+    recorded, installed = metadata.get("backbone"), _backbone(pipeline)
+    if recorded != installed:
+        raise ValueError(f"model file {path!r} was trained on the backbone {recorded}, "
+                         f"and the installed one is {installed}; train it again")
     names = metadata.get("target_names")
     if names is None:
         raise ValueError(f"model file {path!r} has no 'target_names' field; train it again")
@@ -63,7 +97,11 @@ def save_tagging_model(path, pipeline, *, target_names, **metadata):
     ----------
     path : str or os.PathLike
     pipeline : Pipeline
-        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted.
+        ``("mel", MelSpectrogramTransformer), ("tagger", CNNTagger)``, fitted,
+        or ``("embedding", MusicnnEmbedding), ("tagger", EmbeddingTagger)``:
+        the file then records the backbone's weights (``metadata["backbone"]``,
+        :func:`sktags.pretrained.weights_record`), and loading it refuses
+        other weights.
     target_names : sequence of str
         One per output of the tagger (see :func:`check_tag_names`).
     **metadata
@@ -90,6 +128,8 @@ def save_tagging_model(path, pipeline, *, target_names, **metadata):
     from ._rows import check_tag_names
 
     metadata = {**metadata, "target_names": check_tag_names(target_names)}
+    if _backbone(pipeline) is not None:  # name and checksum of the pretrained weights
+        metadata["backbone"] = _backbone(pipeline)
     _check(pipeline, metadata, os.fspath(path))
     save_model(path, pipeline, metadata=metadata)
 

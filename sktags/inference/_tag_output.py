@@ -131,8 +131,9 @@ class TagOutput:
 
     def _record(self):
         taggram = None if self.taggram is None else os.path.abspath(self.taggram)
-        return {"format": self.format, "target_names": self.names, "top_k": self.top_k,
-                "taggram": taggram, **(self.provenance or {})}
+        # provenance first: a resume with another model names it, not its tags
+        return {**(self.provenance or {}), "format": self.format, "target_names": self.names,
+                "top_k": self.top_k, "taggram": taggram}
 
     def _open(self):
         fmt, header, keep, tkeep = self.format, "", None, None

@@ -34,6 +34,7 @@ _EXPORTS = {
     "NeuralTagger": "._base",
     "OPTIMIZERS": "._recipes",
     "PRECISIONS": "._recipes",
+    "PRETRAINED_RECIPES": "._recipes",
     "REAL_MUSIC_RECIPE": "._recipes",
     "RECIPES": "._recipes",
     "ShortChunkCNN": "._networks",

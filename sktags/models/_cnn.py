@@ -15,7 +15,7 @@ from ._base import NeuralTagger
 from ._callbacks import LRSchedule
 from ._data import CropDataset, WholeDataset, WindowDataset
 from ._inputs import spectrogram_input
-from ._networks import Ibrahim2020CNN, ShortChunkCNN
+from ._networks import NAMED_NETWORKS, Ibrahim2020CNN
 from ._recipes import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS
 
 __all__ = ["CNNTagger"]
@@ -34,11 +34,13 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
 
     Parameters
     ----------
-    module : {"ibrahim2020", "short_chunk"}, callable or None, default=None
+    module : {"ibrahim2020", "short_chunk", "musicnn"}, callable or None, default=None
         None or "ibrahim2020": the paper's :class:`~sktags.models.Ibrahim2020CNN`
         with ``filters``, ``hidden_units`` and ``dropout``. "short_chunk": a
         :class:`~sktags.models.ShortChunkCNN`, for ``crop_frames`` (see
-        :doc:`/real_music`). Otherwise a class or function (not an instance)
+        :doc:`/real_music`). "musicnn": musicnn's released MSD network, front end
+        frozen, on :func:`~sktags.pretrained.musicnn_frontend` spectrograms (see
+        ``RECIPES["musicnn-finetune"]``, :doc:`/pretrained`). Otherwise a class or function (not an instance)
         called as ``module(n_mels=..., n_frames=..., n_labels=...)`` returning a
         ``torch.nn.Module`` from (batch, 1, n_mels, n_frames) to (batch,
         n_labels) logits; ``functools.partial`` binds other arguments.
@@ -291,9 +293,8 @@ class CNNTagger(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralTagger)
             return Ibrahim2020CNN, dict(filters=tuple(self.filters),
                                         hidden_units=self.hidden_units, dropout=self.dropout,
                                         **shape)
-        if self.module == "short_chunk":
-            return ShortChunkCNN, shape
-        return self.module, shape
+        named = isinstance(self.module, str)
+        return NAMED_NETWORKS[self.module] if named else self.module, shape
 
     def _make_datasets(self, inputs, train_idx, valid_idx, Y, W, seed, with_index):
         if self.window_ is None:

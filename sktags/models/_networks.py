@@ -235,3 +235,19 @@ class EmbeddingHead(nn.Module):
     def forward(self, x):
         """Logits of shape (batch, n_labels) for x of shape (batch, n_features)."""
         return self.layers((x - self.mean) / self.scale)
+
+
+def musicnn_network(n_mels, n_frames, n_labels):
+    """CNNTagger's ``module="musicnn"``: musicnn's MSD weights, front end frozen.
+
+    :func:`sktags.pretrained.musicnn_module` with ``model="msd"`` and
+    ``freeze="frontend"``; it takes spectrograms of
+    :func:`sktags.pretrained.musicnn_frontend` (96 bands).
+    """
+    from ..pretrained import musicnn_module
+
+    return musicnn_module(n_mels, n_frames, n_labels, model="msd", freeze="frontend")
+
+
+#: The named networks of CNNTagger's ``module`` after the paper's.
+NAMED_NETWORKS = {"short_chunk": ShortChunkCNN, "musicnn": musicnn_network}

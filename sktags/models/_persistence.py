@@ -32,6 +32,7 @@ _CLASSES = {
     "ContextWeightEstimator": "sktags.weighting",
     "EmbeddingTagger": "sktags.models",
     "MelSpectrogramTransformer": "sktags.features",
+    "MusicnnEmbedding": "sktags.pretrained",
     "Pipeline": "sklearn.pipeline",
 }
 # Types of the fitted attributes that prediction reads (checked when present).
@@ -39,8 +40,8 @@ _FITTED_TYPES = {"outputs_2d_": bool, "n_labels_": int, "seed_": int, "device_":
                  "input_shape_": tuple, "window_": (tuple, type(None)), "n_features_in_": int,
                  "classes_": (list, np.ndarray), "thresholds_": np.ndarray}
 # Parameters used only while training, which a saved model does not keep.
-_TRAINING_ONLY = {"CNNTagger": {"callbacks"}, "EmbeddingTagger": {"callbacks"}}
 _NEURAL = ("CNNTagger", "EmbeddingTagger")
+_TRAINING_ONLY = dict.fromkeys(_NEURAL, {"callbacks"})
 
 
 class _Writer:
@@ -174,8 +175,7 @@ class _Reader(BoundedZip):
     def __init__(self, archive, path):
         super().__init__(archive, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES,
                          max_members=MAX_MEMBERS)
-        self.path = path
-        self.version = "?"
+        self.path, self.version = path, "?"
 
     def decode(self, value):
         if isinstance(value, list):

@@ -16,11 +16,12 @@ None
 
 from types import MappingProxyType
 
-__all__ = ["ARCHITECTURES", "DEFAULT_LR", "OPTIMIZERS", "PRECISIONS", "REAL_MUSIC_RECIPE",
-           "RECIPES"]
+__all__ = ["ARCHITECTURES", "DEFAULT_LR", "OPTIMIZERS", "PRECISIONS", "PRETRAINED_RECIPES",
+           "REAL_MUSIC_RECIPE", "RECIPES"]
 
-#: Network names of CNNTagger's ``module`` (the first is the paper's).
-ARCHITECTURES = ("ibrahim2020", "short_chunk")
+#: Network names of CNNTagger's ``module`` (the first is the paper's; "musicnn" is
+#: musicnn's released MSD network with its front end frozen, for fine-tuning).
+ARCHITECTURES = ("ibrahim2020", "short_chunk", "musicnn")
 #: CNNTagger's ``optimizer`` values (the first is the paper's).
 OPTIMIZERS = ("adadelta", "adamw")
 #: The ``precision`` values of the neural taggers.
@@ -39,5 +40,28 @@ REAL_MUSIC_RECIPE = MappingProxyType({
     "valid_size": None,
 })
 
+#: Fine-tuning musicnn's released MSD weights, front end frozen, on 187-frame crops of
+#: spectrograms of :func:`sktags.pretrained.musicnn_frontend` (``sktags train --recipe
+#: musicnn-finetune`` extracts them); measured in ``benchmarks/bench_4q_emotion.py``.
+MUSICNN_FINETUNE_RECIPE = MappingProxyType({
+    "module": "musicnn",
+    "crop_frames": 187,
+    "crop_hop": 187,
+    "optimizer": "adamw",
+    "lr": 1e-3,
+    "max_epochs": 10,
+    "valid_size": None,
+})
+
 #: Named recipes (name -> CNNTagger parameters), as ``sktags train --recipe`` offers them.
-RECIPES = MappingProxyType({"real-music": REAL_MUSIC_RECIPE})
+RECIPES = MappingProxyType({"real-music": REAL_MUSIC_RECIPE,
+                            "musicnn-finetune": MUSICNN_FINETUNE_RECIPE})
+
+#: Recipes that are pipelines, not CNNTagger parameters (name -> parameters of
+#: :class:`~sktags.pretrained.MusicnnEmbedding`): that backbone, then an
+#: :class:`~sktags.EmbeddingTagger` head with its defaults, i.e.
+#: ``make_pipeline(MusicnnEmbedding(**params), EmbeddingTagger())``. ``sktags train
+#: --recipe pretrained`` trains it, with the head's options (see :doc:`/pretrained`).
+PRETRAINED_RECIPES = MappingProxyType({
+    "pretrained": MappingProxyType({"model": "msd", "layer": "penultimate", "pooling": "mean"}),
+})

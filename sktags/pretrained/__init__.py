@@ -9,6 +9,9 @@ import importlib
 _EXPORTS = {
     "MusicnnEmbedding": "._embedding",
     "MusicnnNet": "._musicnn",
+    "MusicnnTagger": "._tagger",
+    "MODELS": "._weights",
+    "weights_record": "._weights",
     "musicnn_module": "._finetune",
     "musicnn_frontend": "._frontend",
 }

@@ -229,6 +229,29 @@ class MusicnnEmbedding(TransformerMixin, BaseEstimator):
             base = [f"mean_{b}" for b in base] + [f"max_{b}" for b in base]
         return np.asarray(base, dtype=object)
 
+    def stages(self):
+        """The two stages of :meth:`transform`: the front end, then the network.
+
+        ``network.transform(frontend.transform(X))`` is ``transform(X)``.
+        ``sktags.inference.tag_files`` runs the front end in worker processes
+        and the network in batches, and so streams catalogues through
+        pipelines that start with this transformer.
+
+        Returns
+        -------
+        frontend : MelSpectrogramTransformer
+            :func:`~sktags.pretrained.musicnn_frontend` with ``offset``,
+            ``duration``, ``n_jobs``, ``memory``, ``on_error`` and ``verbose``.
+        network : MusicnnTagger
+            With ``model``, ``layer``, ``pooling``, ``batch_size`` and ``device``.
+        """
+        from ._tagger import MusicnnTagger
+
+        self._validate_params()
+        return self._frontend(), MusicnnTagger(
+            model=self.model, layer=self.layer, pooling=self.pooling,
+            batch_size=self.batch_size, device=self.device)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False

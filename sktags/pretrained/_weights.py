@@ -46,6 +46,33 @@ def tag_names(model):
     return list(provenance()["models"][check_model(model)]["tags"])
 
 
+def weights_record(model):
+    """What identifies the weights of ``model``: its checkpoint name and SHA-256.
+
+    Model files of a pipeline with a musicnn backbone record it, and
+    ``sktags tag --pretrained`` records it beside its outputs.
+
+    Returns
+    -------
+    record : dict
+        ``backbone`` (e.g. ``"MSD_musicnn"``) and ``weights_sha256`` (of
+        the installed safetensors file, computed once).
+
+    Examples
+    --------
+    >>> from sktags.pretrained import weights_record
+    >>> record = weights_record("msd")
+    >>> record["backbone"], record["weights_sha256"][:12]
+    ('MSD_musicnn', '4cff6a3e4cd9')
+    """
+    return {"backbone": MODELS[check_model(model)], "weights_sha256": _file_sha256(model)}
+
+
+@functools.lru_cache(maxsize=None)
+def _file_sha256(model):
+    return hashlib.sha256(weights_path(model).read_bytes()).hexdigest()
+
+
 def weights_path(model):
     """Path of the safetensors file of ``model``."""
     return _weights_dir() / provenance()["models"][check_model(model)]["file"]
