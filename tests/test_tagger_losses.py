@@ -34,6 +34,15 @@ def test_the_names_without_torch_are_the_registry():
     assert tuple(LOSSES) == LOSS_NAMES
 
 
+def test_the_recommendation_is_a_loss_that_both_taggers_and_the_cli_take(data):
+    from sktags.losses import RECOMMENDED, LargeLossRejection
+
+    X, Y = data
+    tagger = CNNTagger(**TINY, loss=RECOMMENDED, max_epochs=2, valid_size=None).fit(X, Y)
+    assert type(tagger.net_.criterion_) is LargeLossRejection  # the benchmark's winner
+    assert RECOMMENDED in LOSS_NAMES  # hence a valid ``sktags train --loss`` value
+
+
 @pytest.mark.parametrize("name", LOSS_NAMES)
 def test_every_loss_trains_the_cnn_with_the_papers_weights_crops_and_mixup(data, name):
     X, Y = data

@@ -19,6 +19,7 @@ _EXPORTS = {
     "HillLoss": "._robust",
     "LOSSES": "._registry",
     "LOSS_NAMES": "._names",
+    "RECOMMENDED": "._names",
     "LabelSmoothing": "._bce",
     "LargeLossCorrection": "._large_loss",
     "LargeLossRejection": "._large_loss",
