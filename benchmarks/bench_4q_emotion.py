@@ -223,7 +223,7 @@ def main(argv=None):
             line.append(f"{name} {aucs[name][-1]:.3f} ({times[name][-1]:.0f} s)")
             print(" | ".join(line), flush=True)
         if cost is None and "recipe" in configs:
-            cost = per_sample_cost(X[tr], Y[tr], args.quick)
+            cost = per_sample_cost(inputs["recipe"][tr], Y[tr], args.quick)
             print("training cost per sample of the recipe's network: " + ", ".join(
                 f"{n} {1e3 * s:.1f} ms" for n, s in cost.items())
                 + f"; ratio whole / crops {cost['whole 30 s'] / cost['128-frame crops']:.2f}",
