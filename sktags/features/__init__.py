@@ -20,6 +20,10 @@ _EXPORTS = {
     "features_index_path": "._feature_file",
     "load_features": "._feature_file",
     "write_features": "._feature_file",
+    "AUDIO_EXTENSIONS": "._files",
+    "audio_files_by_id": "._files",
+    "find_audio_files": "._files",
+    "select_features": "._select",
 }
 
 # Shared with other subpackages, not part of the public API.
