@@ -1,6 +1,7 @@
 """Paths of the command line: audio inputs, outputs, atomic writes."""
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from ..utils import write_text_atomic as write_atomic
@@ -85,11 +86,22 @@ def write_text_atomic(target, text):
     write_atomic(target, text)
 
 
-def collect_audio(inputs, *, recursive=True):
-    """:func:`sktags.features.find_audio_files`, its errors as :class:`CLIError`."""
+def collect_audio(inputs, *, recursive=True, outputs=None):
+    """:func:`sktags.features.find_audio_files`, its errors as :class:`CLIError`.
+
+    With ``outputs`` (files indexed by track id), refuse an output among the
+    files (:func:`refuse_overwrite`), then two files of one track id.
+    """
     from ..features import find_audio_files
 
-    return _as_cli_error(find_audio_files, inputs, recursive=recursive)
+    files = _as_cli_error(find_audio_files, inputs, recursive=recursive)
+    if outputs is not None:
+        refuse_overwrite(outputs, files)
+        dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
+        if dupes:
+            raise CLIError(f"several files share the track id {dupes[0]!r} (file name without "
+                           "extension)")
+    return files
 
 
 def audio_by_id(folder):

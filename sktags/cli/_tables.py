@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import align_ids, read_csv_table, read_id_column, read_id_matrix
+from ..utils import align_ids, read_id_column, read_id_matrix
 from ._errors import CLIError
 
 
@@ -23,10 +23,11 @@ def _call(reader, path, what, *args, **kwargs):
         raise CLIError(str(exc)) from None
 
 
-def read_csv_rows(path, what, *, kind="CSV"):
-    """All non-blank rows of a CSV file (no header check), as lists of cells."""
-    _, rows = _call(read_csv_table, Path(path), what, header=False)
-    return [row for _, row in rows]
+def read_ids(path):
+    """Track ids of a CSV or one-per-line file (:func:`sktags.datasets.read_track_ids`)."""
+    from ..datasets import read_track_ids
+
+    return _call(read_track_ids, Path(path), "ids")
 
 
 def read_matrix_csv(path, *, what="labels", binary=True):
