@@ -56,28 +56,29 @@ def refuse_overwrite(outputs, inputs):
                 )
 
 
-def audio_inputs(data, outputs):
-    """The audio files of the DATA folders that an output could overwrite.
+def data_inputs(data, outputs):
+    """The files that DATA arguments (feature files, audio folders) stand for.
 
-    Folders are only listed when an existing output has an audio extension
-    (``-o audio/123.wav``), so the common case costs nothing.
+    Each one, and a feature file's index; the audio files of the folders
+    only when an existing output has an audio extension (``-o audio/123.wav``),
+    so the common case costs nothing.
     """
     from ..features import AUDIO_EXTENSIONS, find_audio_files
 
+    data = [Path(d) for d in data if d is not None]
+    paths = [p for d in data for p in ([d, d.with_suffix(".json")] if d.suffix == ".npy" else [d])]
     risky = [o for o in outputs if o is not None and Path(o).suffix.lower() in AUDIO_EXTENSIONS
              and Path(o).exists()]
-    folders = [Path(d) for d in data if d is not None and Path(d).is_dir()]
-    if not risky or not folders:
-        return []
-    found = []
-    for folder in folders:
+    if not risky:
+        return paths
+    for folder in (d for d in data if d.is_dir()):
         try:
-            found.extend(find_audio_files([folder]))
+            paths.extend(find_audio_files([folder]))
         except ValueError:  # a folder without audio holds nothing to overwrite
             continue
         except OSError as exc:
             raise CLIError(str(exc)) from None
-    return found
+    return paths
 
 
 def write_text_atomic(target, text):
