@@ -7,8 +7,6 @@ The feature file and its index are the library's
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ._errors import CLIError, CLIUsageError
 from ._paths import audio_by_id, collect_audio
 from ._tables import SKIP_MISSING_HINT, align

@@ -8,7 +8,6 @@ from ..utils import write_text_atomic as write_atomic
 from ._errors import CLIError, CLIUsageError
 
 
-
 def check_output_path(target):
     """Raise unless ``target`` can be written: its folder exists, it is not a folder."""
     target = Path(target)

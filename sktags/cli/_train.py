@@ -25,7 +25,6 @@ from ._paths import (
     check_output_path,
     data_inputs,
     refuse_overwrite,
-    write_text_atomic,
 )
 from ..models import PRECISIONS, PRETRAINED_RECIPES
 from ._recipes import add_model_arguments, describe, tagger_params

@@ -46,8 +46,8 @@ def select_features(X, meta, track_ids, *, skip_missing=False, what="tracks", wh
     Raises
     ------
     ValueError
-        When tracks are absent and not ``skip_missing``, or none is present
-        (:func:`sktags.utils.align_ids`).
+        When tracks are absent and not ``skip_missing`` (counting and naming
+        them), or none is present.
 
     Examples
     --------
