@@ -2,7 +2,6 @@
 
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 from ._errors import CLIError, CLIUsageError
@@ -57,11 +56,7 @@ def run(args):
     refuse_overwrite([out, index], [args.model, *args.inputs])
     if not args.inputs:
         raise CLIUsageError("give audio files or folders")
-    files = collect_audio(args.inputs)
-    refuse_overwrite([out, index], files)
-    dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
-    if dupes:
-        raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
+    files = collect_audio(args.inputs, outputs=[out, index])
 
     bundle = (pretrained_model(args.pretrained, layer=args.layer or "penultimate",
                                pooling=args.pooling or "mean", batch_size=args.batch_size)

@@ -8,7 +8,7 @@ import numpy as np
 from ._errors import CLIError
 from ._features import features_for
 from ._models import load_model, use_model
-from ._paths import audio_inputs, check_output_path, refuse_overwrite, write_text_atomic
+from ._paths import data_inputs, check_output_path, refuse_overwrite, write_text_atomic
 from ._tables import read_matrix_csv
 
 HELP = "Table 1 report (HL, AUC, recall, precision, F1, TN rate) on a labelled set"
@@ -77,16 +77,6 @@ def _scores(bundle, data, labels, args):
     return Y, np.asarray(tagger.predict_proba(X))
 
 
-def _inputs(args):
-    paths = [args.model, args.labels, args.tune_labels]
-    for data in (args.data, args.tune_on):
-        if data is not None:
-            paths.append(data)
-            if Path(data).suffix == ".npy":
-                paths.append(Path(data).with_suffix(".json"))  # the index
-    return paths
-
-
 def model_thresholds(bundle, names):
     """The model's decision thresholds, one per context, and how to describe them."""
     tagger = bundle["pipeline"].named_steps["tagger"]
@@ -106,8 +96,8 @@ def run(args):
         raise CLIError(f"--threshold must be in [0, 1], got {args.threshold}")
     if args.json:
         check_output_path(args.json)
-        inputs = _inputs(args)
-        refuse_overwrite([args.json], inputs + audio_inputs([args.data, args.tune_on], [args.json]))
+        refuse_overwrite([args.json], [args.model, args.labels, args.tune_labels,
+                                       *data_inputs([args.data, args.tune_on], [args.json])])
     bundle = load_model(args.model)
     names = bundle["target_names"]
     use_model(bundle, device=args.device, whole_track=args.whole_track)

@@ -2,12 +2,11 @@
 
 import time
 import warnings
-from collections import Counter
 from pathlib import Path
 
 from ._errors import CLIError, CLIUsageError
 from ._features import add_cache_arguments, add_mel_arguments, make_transformer, mel_params
-from ._paths import check_output_path, collect_audio, refuse_overwrite
+from ._paths import check_output_path, collect_audio
 
 HELP = "audio files or folders -> log-mel feature file (.npy memmap + .json index)"
 
@@ -68,11 +67,7 @@ def run(args):
         outputs.append(out.with_name(out.stem + ".offsets.npy"))
     for path in outputs:
         check_output_path(path)
-    files = collect_audio(args.inputs, recursive=not args.no_recursive)
-    refuse_overwrite(outputs, files)
-    dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
-    if dupes:
-        raise CLIError(f"several files share the track id {dupes[0]!r} (file name without extension)")
+    files = collect_audio(args.inputs, recursive=not args.no_recursive, outputs=outputs)
     mel = make_transformer(params, cache=args.cache, jobs=args.jobs,
                            verbose=0 if args.quiet else 1, on_error=args.on_error)
     start = time.perf_counter()

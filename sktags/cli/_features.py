@@ -7,11 +7,9 @@ The feature file and its index are the library's
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ._errors import CLIError, CLIUsageError
 from ._paths import audio_by_id, collect_audio
-from ._tables import align
+from ._tables import SKIP_MISSING_HINT, align
 
 #: The front end's parameters that define the features (sktags.features.FRONT_END_KEYS).
 MEL_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "offset", "duration", "compression")
@@ -82,18 +80,6 @@ def refuse_mel_options_with_features(args, path):
         )
 
 
-def _drop_failed(pos, keep, ids, failed, path, command):
-    """Remove rows whose audio failed to decode; say which on stderr."""
-    bad = np.isin(pos, failed)
-    if not bad.any():
-        return pos, keep
-    names = [ids[i] for i in pos[bad]]
-    shown = ", ".join(map(repr, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    print(f"sktags {command}: excluding {len(names)} track(s) whose audio could not be decoded "
-          f"(marked failed in the index of {str(path)!r}): {shown}", file=sys.stderr)
-    return pos[~bad], keep[~bad]
-
-
 def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbose=0,
                  check_model_front_end=False, command="train", ragged=False):
     """Features for a DATA argument: a feature file, an audio folder or audio files.
@@ -102,26 +88,30 @@ def features_for(data, ids_wanted=None, *, mel, what, skip_missing=False, verbos
     the ``keep`` positions of it when some are skipped or failed to decode),
     or of the files. A feature file of whole tracks is accepted with ``ragged``.
     """
-    from ..features import check_front_end, load_features
+    from ..features import check_front_end, load_features, select_features
 
     data = [Path(d) for d in data]
     if len(data) == 1 and data[0].suffix == ".npy":
         X, meta = load_features(data[0], ragged=ragged)
         if check_model_front_end:
             check_front_end(meta, mel, data[0])
-        ids = meta["ids"]
         if ids_wanted is None:
-            return X, ids, None
-        keep, pos = align(ids_wanted, ids, what=what, where=str(data[0]), skip_missing=skip_missing)
-        pos, keep = _drop_failed(pos, keep, ids, meta["failed"], data[0], command)
-        if not len(pos):
+            return X, meta["ids"], None
+        try:
+            X, ids, keep, failed = select_features(
+                X, meta, ids_wanted, skip_missing=skip_missing, what=what, where=str(data[0]),
+                hint=SKIP_MISSING_HINT)
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        if failed:
+            shown = ", ".join(map(repr, failed[:5])) + (
+                f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+            print(f"sktags {command}: excluding {len(failed)} track(s) whose audio could not be "
+                  f"decoded (marked failed in the index of {str(data[0])!r}): {shown}",
+                  file=sys.stderr)
+        if not ids:
             raise CLIError(f"no {what} left: every one failed to decode in {str(data[0])!r}")
-        if len(pos) == len(X) and np.all(pos == np.arange(len(X))):
-            return X, list(ids), keep  # the memmap itself: no copy
-        if hasattr(X, "lengths"):  # whole tracks: a subset over the same frames, no copy
-            return X[pos], [ids[i] for i in pos], keep
-        # A subset or another order: this copies the selected rows into memory.
-        return np.asarray(X[pos]), [ids[i] for i in pos], keep
+        return X, ids, keep
     if ids_wanted is None:
         files = collect_audio(data)
         ids = [p.stem for p in files]

@@ -2,7 +2,7 @@
 
 from ._errors import CLIError
 from ._paths import write_text_atomic
-from ._tables import read_csv_rows
+from ._tables import read_ids
 
 HELP = "download the Deezer 30 s MP3 previews of track ids (resumable)"
 
@@ -37,22 +37,6 @@ def add_parser(sub):
     p.add_argument("--report", metavar="CSV", help="write track_id,status,reason for every problem track")
     p.set_defaults(run=run)
     return p
-
-
-def read_ids(path):
-    """Track ids from a CSV (first column, header skipped) or a one-per-line file."""
-    rows = [r for r in read_csv_rows(path, "ids", kind="CSV or text file") if r and r[0].strip()]
-    ids = []
-    for lineno, row in enumerate(rows, start=1):
-        cell = row[0].strip()
-        if not cell.isdigit():
-            if lineno == 1:  # a header
-                continue
-            raise CLIError(f"ids file {str(path)!r}, line {lineno}: {cell!r} is not a track id")
-        ids.append(int(cell))
-    if not ids:
-        raise CLIError(f"ids file {str(path)!r} holds no track ids")
-    return ids
 
 
 def run(args):

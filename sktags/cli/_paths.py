@@ -1,12 +1,11 @@
 """Paths of the command line: audio inputs, outputs, atomic writes."""
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from ..utils import write_text_atomic as write_atomic
 from ._errors import CLIError, CLIUsageError
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 
 
 def check_output_path(target):
@@ -56,18 +55,29 @@ def refuse_overwrite(outputs, inputs):
                 )
 
 
-def audio_inputs(data, outputs):
-    """The audio files of the DATA folders that an output could overwrite.
+def data_inputs(data, outputs):
+    """The files that DATA arguments (feature files, audio folders) stand for.
 
-    Folders are only listed when an existing output has an audio extension
-    (``-o audio/123.wav``), so the common case costs nothing.
+    Each one, and a feature file's index; the audio files of the folders
+    only when an existing output has an audio extension (``-o audio/123.wav``),
+    so the common case costs nothing.
     """
+    from ..features import AUDIO_EXTENSIONS, find_audio_files
+
+    data = [Path(d) for d in data if d is not None]
+    paths = [p for d in data for p in ([d, d.with_suffix(".json")] if d.suffix == ".npy" else [d])]
     risky = [o for o in outputs if o is not None and Path(o).suffix.lower() in AUDIO_EXTENSIONS
              and Path(o).exists()]
-    folders = [Path(d) for d in data if d is not None and Path(d).is_dir()]
-    if not risky or not folders:
-        return []
-    return [f for folder in folders for f in _audio_in_folder(folder, True)]
+    if not risky:
+        return paths
+    for folder in (d for d in data if d.is_dir()):
+        try:
+            paths.extend(find_audio_files([folder]))
+        except ValueError:  # a folder without audio holds nothing to overwrite
+            continue
+        except OSError as exc:
+            raise CLIError(str(exc)) from None
+    return paths
 
 
 def write_text_atomic(target, text):
@@ -76,76 +86,33 @@ def write_text_atomic(target, text):
     write_atomic(target, text)
 
 
-def _audio_in_folder(folder, recursive):
-    """Audio files under ``folder``, following symbolic links to folders once each."""
-    found, seen, stack = [], set(), [Path(folder)]
-    while stack:
-        current = stack.pop()
-        try:
-            st = current.stat()
-            key = (st.st_dev, st.st_ino)
-            if key in seen:  # a link loop, or a folder reached twice
-                continue
-            seen.add(key)
-            entries = list(os.scandir(current))
-        except OSError as exc:
-            raise CLIError(f"cannot read folder {str(current)!r}: {exc.strerror or exc}") from None
-        for entry in entries:
-            try:
-                if entry.is_dir():  # follows symbolic links
-                    if recursive:
-                        stack.append(Path(entry.path))
-                    continue
-            except OSError:
-                pass
-            # an audio name that is not a readable regular file (a dangling link, a FIFO)
-            # is kept: decoding it fails, and the failure is reported with its name
-            if Path(entry.name).suffix.lower() in AUDIO_EXTENSIONS:
-                found.append(Path(entry.path))
-    return sorted(found)
+def collect_audio(inputs, *, recursive=True, outputs=None):
+    """:func:`sktags.features.find_audio_files`, its errors as :class:`CLIError`.
 
-
-def collect_audio(inputs, *, recursive=True):
-    """Audio files named on the command line, folders expanded (sorted).
-
-    Sub-folders reached through symbolic links are followed, each folder
-    once (a link loop is not followed again). A folder entry with an audio
-    extension is listed even when it is not a readable regular file (a
-    dangling link, a FIFO): decoding it then fails with its name.
-
-    Raises
-    ------
-    CLIError
-        When a path does not exist or a folder holds no audio file.
+    With ``outputs`` (files indexed by track id), refuse an output among the
+    files (:func:`refuse_overwrite`), then two files of one track id.
     """
-    files = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = _audio_in_folder(path, recursive)
-            if not found:
-                raise CLIError(
-                    f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in folder {str(path)!r}"
-                )
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise CLIError(f"no such file or folder: {str(path)!r}")
-    if not files:
-        raise CLIError("no audio files given")
+    from ..features import find_audio_files
+
+    files = _as_cli_error(find_audio_files, inputs, recursive=recursive)
+    if outputs is not None:
+        refuse_overwrite(outputs, files)
+        dupes = sorted(i for i, n in Counter(f.stem for f in files).items() if n > 1)
+        if dupes:
+            raise CLIError(f"several files share the track id {dupes[0]!r} (file name without "
+                           "extension)")
     return files
 
 
 def audio_by_id(folder):
-    """Map track id (file name without extension) to audio path in ``folder``."""
-    files = collect_audio([folder])
-    by_id = {}
-    for path in files:
-        if path.stem in by_id:
-            raise CLIError(
-                f"two audio files for track id {path.stem!r}: {str(by_id[path.stem])!r} "
-                f"and {str(path)!r}"
-            )
-        by_id[path.stem] = path
-    return by_id
+    """:func:`sktags.features.audio_files_by_id`, its errors as :class:`CLIError`."""
+    from ..features import audio_files_by_id
+
+    return _as_cli_error(audio_files_by_id, folder)
+
+
+def _as_cli_error(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except (ValueError, OSError) as exc:
+        raise CLIError(str(exc)) from None

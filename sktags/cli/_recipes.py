@@ -8,7 +8,7 @@ and the options given override either.
 
 from ..losses import LOSS_NAMES
 from ..models import ARCHITECTURES, DEFAULT_LR, OPTIMIZERS, PRETRAINED_RECIPES, RECIPES
-from ._errors import CLIError, CLIUsageError
+from ._errors import CLIUsageError
 
 #: --architecture -> CNNTagger's ``module``: "paper" (the default, None) and the option set.
 ARCHITECTURE_CHOICES = {"paper": None, **{name: name for name in ARCHITECTURES}}

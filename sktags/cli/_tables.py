@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import read_csv_table, read_id_column, read_id_matrix
+from ..utils import align_ids, read_id_column, read_id_matrix
 from ._errors import CLIError
 
 
@@ -23,10 +23,11 @@ def _call(reader, path, what, *args, **kwargs):
         raise CLIError(str(exc)) from None
 
 
-def read_csv_rows(path, what, *, kind="CSV"):
-    """All non-blank rows of a CSV file (no header check), as lists of cells."""
-    _, rows = _call(read_csv_table, Path(path), what, header=False)
-    return [row for _, row in rows]
+def read_ids(path):
+    """Track ids of a CSV or one-per-line file (:func:`sktags.datasets.read_track_ids`)."""
+    from ..datasets import read_track_ids
+
+    return _call(read_track_ids, Path(path), "ids")
 
 
 def read_matrix_csv(path, *, what="labels", binary=True):
@@ -57,30 +58,21 @@ def read_groups_csv(path, column=None):
     return _call(read_id_column, Path(path), "groups", column, default_column="artist_id")
 
 
-def align(wanted, available, *, what, where, skip_missing=False, hint=None):
-    """Positions of ``wanted`` ids in ``available``.
+#: The advice on labelled tracks missing from DATA.
+SKIP_MISSING_HINT = "pass --skip-missing to use only the matched ones"
 
-    Returns ``(keep, positions)``: the indices into ``wanted`` that were found
-    and their positions in ``available``. Missing ids raise :class:`CLIError`
-    (ending with ``hint``, by default the ``--skip-missing`` advice) unless
-    ``skip_missing``.
+
+def align(wanted, available, *, what, where, skip_missing=False, hint=None):
+    """:func:`sktags.utils.align_ids`, its errors as :class:`CLIError`.
+
+    The advice on missing ids is ``hint``, by default :data:`SKIP_MISSING_HINT`.
     """
-    index = {k: i for i, k in enumerate(available)}
-    keep = [i for i, k in enumerate(wanted) if k in index]
-    missing = [k for k in wanted if k not in index]
-    if missing and not skip_missing:
-        shown = ", ".join(repr(m) for m in missing[:3])
-        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        hint = hint or "pass --skip-missing to use only the matched ones"
-        raise CLIError(
-            f"{len(missing)} of {len(wanted)} {what} have no match in {where} "
-            f"({shown}{more}); {hint}"
-        )
-    if not keep:
-        raise CLIError(f"none of the {what} match {where}")
-    return np.asarray(keep, dtype=np.intp), np.asarray(
-        [index[wanted[i]] for i in keep], dtype=np.intp
-    )
+    hint = hint or SKIP_MISSING_HINT
+    try:
+        return align_ids(wanted, available, what=what, where=where,
+                         skip_missing=skip_missing, hint=hint)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def check_training_labels(Y, names, source):

@@ -1,11 +1,11 @@
 """``sktags tag``: contexts and probabilities for any number of audio files."""
 
-import hashlib
 import sys
 import time
 from pathlib import Path
 
 from ._errors import CLIError, CLIUsageError
+from ._features import add_cache_arguments
 from ._models import load_model, pretrained_model, use_model
 from ._paths import check_output_path, collect_audio, refuse_overwrite
 
@@ -76,9 +76,7 @@ def add_inference_arguments(p, verb):
                    help=f"{verb} each whole file in windows (models trained with --crop-frames)")
     p.add_argument("--device", default=None, help="torch device: auto, cpu, cuda, cuda:1, mps...")
     p.add_argument("--batch-size", type=int, default=32, help="clips per forward pass")
-    p.add_argument("--jobs", "-j", type=int, default=None,
-                   help="parallel decoding processes (-1: all cores)")
-    p.add_argument("--cache", metavar="DIR", default=None, help="per-file feature cache directory")
+    add_cache_arguments(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
@@ -115,16 +113,8 @@ def _read_list(path):
         return [line.rstrip("\r\n") for line in fh if line.strip()]
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run(args):
-    from ..features import check_front_end, load_features
+    from ..features import check_front_end, content_digest, load_features
     from ..inference import TagOutput, tag_features, tag_files
 
     pretrained_inputs(args)
@@ -164,7 +154,7 @@ def run(args):
         args.output, target_names=bundle["target_names"], format=fmt, top_k=args.top_k,
         taggram=args.taggram, seconds_per_frame=float(mel.hop_length) / float(mel.sr),
         resume=args.resume,
-        provenance={**(bundle.get("provenance") or {"model_sha256": _sha256(args.model)}),
+        provenance={**(bundle.get("provenance") or {"model_sha256": content_digest(args.model).hex()}),
                     "whole_track": bool(args.whole_track)})
     with output:
         todo = [i for i, f in enumerate(files) if f not in output.done]

@@ -22,10 +22,9 @@ from ._features import (
 from ._models import save_model
 from ._paths import (
     audio_by_id,
-    audio_inputs,
     check_output_path,
+    data_inputs,
     refuse_overwrite,
-    write_text_atomic,
 )
 from ..models import PRECISIONS, PRETRAINED_RECIPES
 from ._recipes import add_model_arguments, describe, tagger_params
@@ -102,11 +101,9 @@ def run(args):
     out = Path(args.output)
     check_output_path(out)  # before training, not after
     data = Path(args.data)
-    inputs = [data, args.labels, args.counts, args.groups]
     if data.suffix == ".npy":
-        inputs.append(data.with_suffix(".json"))  # the index
         refuse_mel_options_with_features(args, data)
-    refuse_overwrite([out], inputs + audio_inputs([data], [out]))
+    refuse_overwrite([out], [args.labels, args.counts, args.groups, *data_inputs([data], [out])])
     threshold = _threshold(args.threshold)
     run_params = {k: v for k, v in (("batch_size", args.batch_size), ("patience", args.patience))
                   if v is not None}

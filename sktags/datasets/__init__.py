@@ -6,7 +6,8 @@
   :func:`label_tracks_from_playlists` (track labelling): context
   labels from playlist titles (section 3.1).
 - :func:`balance_labels`: the authors' iterative capped balancing (section 3.2).
-- :func:`fetch_deezer_previews`: the 30 s audio previews from the Deezer API.
+- :func:`fetch_deezer_previews`: the 30 s audio previews from the Deezer API,
+  of track ids read by :func:`read_track_ids`.
 """
 
 from ._balance import balance_labels
@@ -15,6 +16,7 @@ from ._download import DownloadError
 from ._keywords import match_keywords
 from ._playlists import label_tracks_from_playlists
 from ._released import get_data_home, load_context_tags
+from ._track_ids import read_track_ids
 
 __all__ = [
     "DownloadError",
@@ -24,4 +26,5 @@ __all__ = [
     "label_tracks_from_playlists",
     "load_context_tags",
     "match_keywords",
+    "read_track_ids",
 ]

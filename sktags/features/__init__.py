@@ -3,7 +3,7 @@
 The names are imported lazily (PEP 562), so that joblib workers which only
 need the decoding and spectrogram code do not import scikit-learn.
 
-``check_window`` and ``mp3_structure_problem`` are importable from here for
+``check_window``, ``content_digest`` and ``mp3_structure_problem`` are importable from here for
 the other subpackages, but are not public (not in ``__all__``).
 """
 
@@ -20,9 +20,14 @@ _EXPORTS = {
     "features_index_path": "._feature_file",
     "load_features": "._feature_file",
     "write_features": "._feature_file",
+    "AUDIO_EXTENSIONS": "._files",
+    "audio_files_by_id": "._files",
+    "find_audio_files": "._files",
+    "select_features": "._select",
 }
 
 # Shared with other subpackages, not part of the public API.
-_INTERNAL = {"check_window": "._limits", "mp3_structure_problem": "._integrity"}
+_INTERNAL = {"check_window": "._limits", "content_digest": "._cache",
+             "mp3_structure_problem": "._integrity"}
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _INTERNAL)

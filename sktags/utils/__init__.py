@@ -18,6 +18,7 @@ _EXPORTS = {
     "check_label_matrix": "._validation",
     "check_nonnegative_counts": "._validation",
     "positive_int": "._validation",
+    "align_ids": "._align",
     "check_ids": "._csv",
     "read_csv_table": "._csv",
     "read_id_column": "._csv",
