@@ -32,13 +32,19 @@ Features: ``--features musicnn`` (the default,
 ``sktags.pretrained.MusicnnEmbedding(model="msd")``, stored once in
 ``--cache-dir``) or per-band log-mel mean and std (``--features logmel``).
 Head: ``sktags.EmbeddingTagger(loss=..., weighting=..., random_state=...)``
-with its defaults and the same ``max_epochs`` for every method. The
+with its defaults and the same ``max_epochs`` for every method; or, with
+``--head recipe``, the real-music CNN recipe
+(``CNNTagger(**REAL_MUSIC_RECIPE, loss=...)`` on log-mel spectrograms of the
+whole previews, its own 60-epoch budget, each loss at its default
+parameters: no inner grid, which would multiply minutes-long fits). The
 (rule, seed, fold) runs are spread over ``--n-jobs`` processes with joblib.
 
 Usage::
 
     python benchmarks/bench_missing_labels.py --figure ap_vs_hidden.png
     python benchmarks/bench_missing_labels.py --quick     # 2 folds, 1 seed, few methods
+    python benchmarks/bench_missing_labels.py --head recipe --rules uniform_0.5 \
+        --seeds 1 --methods AN ll_r em            # the CNN recipe, best losses
 """
 
 import csv
@@ -188,19 +194,23 @@ def methods(names=None):
 
 
 def make_head(loss, negative, seed, budget):
-    """An unfitted EmbeddingTagger with this loss and weighting."""
-    from sktags import ContextWeightEstimator, EmbeddingTagger
+    """An unfitted tagger with this loss and weighting: the head, or the recipe's CNN."""
+    from sktags import CNNTagger, ContextWeightEstimator, EmbeddingTagger
+    from sktags.models import REAL_MUSIC_RECIPE
 
     weighting = None if negative is None else ContextWeightEstimator(negative=negative)
+    if budget.get("head") == "recipe":  # the recipe's own budget (60 epochs, no validation)
+        return CNNTagger(**REAL_MUSIC_RECIPE, loss=loss, weighting=weighting,
+                         random_state=seed, device="cpu")
     return EmbeddingTagger(loss=loss, weighting=weighting, random_state=seed, device="cpu",
-                           **budget)
+                           max_epochs=budget["max_epochs"])
 
 
 def fit_method(loss_name, negative, X_tr, Y_obs, groups_tr, X_te, seed, budget):
     """Select the loss's parameter on an inner split (observed labels), refit, predict X_te."""
     from sktags.losses import get_loss
 
-    grid = GRIDS[loss_name]
+    grid = GRIDS[loss_name] if budget.get("head") != "recipe" else {}  # CNN: defaults
     candidates = [{}] if not grid else [{k: v} for k, vs in grid.items() for v in vs]
     best = candidates[0]
     if len(candidates) > 1:
@@ -232,6 +242,11 @@ def features(kind, paths, cache_dir, n_jobs):
     stored = Path(cache_dir) / f"features-{kind}-{key}.npy"
     if stored.exists():
         return np.load(stored)
+    if kind == "spectrogram":  # the recipe's input, cached per file by the front end
+        from sktags import MelSpectrogramTransformer
+
+        return MelSpectrogramTransformer(**MEL_PARAMS, n_jobs=n_jobs,
+                                         memory=str(cache_dir)).transform(paths)
     if kind == "musicnn":
         from sktags.pretrained import MusicnnEmbedding
 
@@ -332,6 +347,9 @@ def main(argv=None):
     p.add_argument("--cache-dir", type=Path,
                    default=Path(tempfile.gettempdir()) / "sktags_bench_cache")
     p.add_argument("--features", choices=["logmel", "musicnn"], default="musicnn")
+    p.add_argument("--head", choices=["embedding", "recipe"], default="embedding",
+                   help="recipe: the real-music CNN recipe on log-mel spectrograms (its own "
+                   "budget, each loss with its default parameters)")
     p.add_argument("--min-count", type=int, default=12)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seeds", type=int, default=3)
@@ -345,7 +363,7 @@ def main(argv=None):
     p.add_argument("--results", type=Path, default=None, help="write every score as JSON here")
     args = p.parse_args(argv)
 
-    HEAD_BUDGET.update(max_epochs=args.epochs)
+    HEAD_BUDGET.update(max_epochs=args.epochs, head=args.head)
     table = methods(args.methods)
     n_folds, n_seeds, rules = args.folds, args.seeds, list(args.rules)
     if args.quick:
@@ -356,9 +374,11 @@ def main(argv=None):
     paths, Y, names, groups = load_moods(args.data, args.min_count)
     print(f"{len(paths)} clips, {len(set(groups))} artists, {len(names)} moods with >= "
           f"{args.min_count} positives, {Y.sum(1).mean():.1f} per clip; {n_folds}-fold GroupKFold "
-          f"over artists, {n_seeds} seeds; EmbeddingTagger {HEAD_BUDGET}; features {args.features}")
+          f"over artists, {n_seeds} seeds; {HEAD_BUDGET}; "
+          f"features {'spectrogram' if args.head == 'recipe' else args.features}")
     t0 = time.perf_counter()
-    X = features(args.features, paths, args.cache_dir, args.n_jobs)
+    X = features("spectrogram" if args.head == "recipe" else args.features, paths,
+                 args.cache_dir, args.n_jobs)
     print(f"features {X.shape} in {time.perf_counter() - t0:.1f} s", flush=True)
 
     from joblib import Parallel, delayed
